@@ -1,0 +1,19 @@
+// Small text helpers for messages people read: did-you-mean suggestions.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace glidepath::core {
+
+// Levenshtein distance (insert, delete, substitute), case-sensitive.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, if it is close enough to be a likely typo: within a
+// third of the word's length (at least 1, at most 3 edits).
+std::optional<std::string> closest_match(std::string_view word,
+                                         std::span<const std::string_view> candidates);
+
+}  // namespace glidepath::core

@@ -1,0 +1,1 @@
+#include "deploy/alarm_evaluation.h"

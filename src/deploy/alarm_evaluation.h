@@ -1,0 +1,4 @@
+// Alarm evaluation: metric windows + an AlarmRule → ok | alarm | insufficient_data.
+#pragma once
+
+#include "deploy/alarm.h"

@@ -1,0 +1,1 @@
+#include "deploy/deployment_json.h"
