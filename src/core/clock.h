@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "core/result.h"
 
 namespace glidepath::core {
 
@@ -39,10 +42,18 @@ class ManualClock final : public Clock {
 inline int64_t epoch_second(TimePoint t) {
   return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
 }
-inline TimePoint from_epoch_micros(int64_t micros) { return TimePoint(Duration(micros)); }
-inline int64_t to_epoch_micros(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint from_epoch_micros(int64_t micros) {
+  return TimePoint(Duration(micros));
+}
+inline int64_t to_epoch_micros(TimePoint t) {
+  return t.time_since_epoch().count();
+}
 
 // RFC 3339 in UTC with millisecond precision: "2026-11-26T11:49:46.123Z".
 std::string format_rfc3339(TimePoint t);
+// The same with microseconds, which round-trips exactly: "2026-11-26T11:49:46.123456Z".
+std::string format_rfc3339_micros(TimePoint t);
+// Reads "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"; the fraction is kept to microseconds.
+Result<TimePoint> parse_rfc3339(std::string_view text);
 
 }  // namespace glidepath::core

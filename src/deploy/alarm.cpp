@@ -38,7 +38,9 @@ const char* to_string(Metric m) {
   return "error_rate";
 }
 
-const char* to_string(AlarmTarget t) { return t == AlarmTarget::canary ? "canary" : "stable"; }
+const char* to_string(AlarmTarget t) {
+  return t == AlarmTarget::canary ? "canary" : "stable";
+}
 
 const char* to_string(Comparison c) {
   switch (c) {
@@ -117,8 +119,9 @@ std::vector<FieldError> validate_alarm_rule(const AlarmRule& rule) {
   std::vector<FieldError> errors;
   if (rule.name.empty()) errors.push_back({"name", "must not be empty"});
   if (rule.period.count() <= 0 || rule.period.count() % 1'000'000 != 0) {
-    errors.push_back({"period", "must be a positive whole number of seconds (metric windows "
-                                "are one second long)"});
+    errors.push_back({"period",
+                      "must be a positive whole number of seconds (metric windows "
+                      "are one second long)"});
   } else if (rule.period > std::chrono::minutes(15)) {
     errors.push_back({"period", "must be at most 15m (the metric history kept in memory)"});
   }
@@ -128,8 +131,8 @@ std::vector<FieldError> validate_alarm_rule(const AlarmRule& rule) {
   if (rule.datapoints_to_alarm < 1) {
     errors.push_back({"datapoints_to_alarm", "must be at least 1"});
   } else if (rule.datapoints_to_alarm > rule.evaluation_periods && rule.evaluation_periods >= 1) {
-    errors.push_back({"datapoints_to_alarm", fmt::format("must be <= evaluation_periods ({})",
-                                                         rule.evaluation_periods)});
+    errors.push_back({"datapoints_to_alarm",
+                      fmt::format("must be <= evaluation_periods ({})", rule.evaluation_periods)});
   }
   if (rule.evaluation_periods >= 1 && rule.period.count() > 0 &&
       rule.period * rule.evaluation_periods > std::chrono::minutes(15)) {

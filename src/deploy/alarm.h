@@ -36,8 +36,8 @@ struct AlarmRule {
   // When true the compared value is canary minus stable, period by period.
   bool relative_to_stable = false;
   core::Duration period = std::chrono::seconds(1);  // whole seconds
-  int evaluation_periods = 3;                        // N
-  int datapoints_to_alarm = 2;                       // M: M of N breaching periods fire
+  int evaluation_periods = 3;                       // N
+  int datapoints_to_alarm = 2;                      // M: M of N breaching periods fire
   uint64_t min_requests = 10;  // fewer requests in a period make it a missing datapoint
   friend bool operator==(const AlarmRule&, const AlarmRule&) = default;
 };

@@ -70,8 +70,8 @@ const char* to_string(ContractPolicy p) {
 }
 
 std::optional<ContractPolicy> contract_policy_from_string(std::string_view s) {
-  for (ContractPolicy p : {ContractPolicy::block, ContractPolicy::block_if_used,
-                           ContractPolicy::warn}) {
+  for (ContractPolicy p :
+       {ContractPolicy::block, ContractPolicy::block_if_used, ContractPolicy::warn}) {
     if (s == to_string(p)) return p;
   }
   return std::nullopt;
@@ -92,8 +92,8 @@ const char* to_string(HookStatus s) {
 }
 
 std::optional<HookStatus> hook_status_from_string(std::string_view s) {
-  for (HookStatus h : {HookStatus::not_started, HookStatus::running, HookStatus::succeeded,
-                       HookStatus::failed}) {
+  for (HookStatus h :
+       {HookStatus::not_started, HookStatus::running, HookStatus::succeeded, HookStatus::failed}) {
     if (s == to_string(h)) return h;
   }
   return std::nullopt;
@@ -127,7 +127,8 @@ std::vector<std::string> validate_hook_spec(const HookSpec& hook) {
   }
   if (!hook.http.empty() && hook.http.rfind("http://", 0) != 0 &&
       hook.http.rfind("https://", 0) != 0) {
-    errors.emplace_back(fmt::format("http: must be an http:// or https:// URL, got '{}'", hook.http));
+    errors.emplace_back(
+        fmt::format("http: must be an http:// or https:// URL, got '{}'", hook.http));
   }
   if (!hook.command.empty() && hook.command.front().empty()) {
     errors.emplace_back("command: the program (first element) must not be empty");
@@ -144,10 +145,10 @@ Deployment new_deployment(std::string id, DeploymentSpec spec, core::TimePoint n
   d.started_at = now;
   d.updated_at = now;
   d.step_started_at = now;
-  d.events.push_back(DeploymentEvent{
-      now, "created",
-      fmt::format("deploying {} {} → {} with {}", d.spec.service, d.spec.from_version,
-                  d.spec.to_version, d.spec.plan.strategy)});
+  d.events.push_back(
+      DeploymentEvent{now, "created",
+                      fmt::format("deploying {} {} → {} with {}", d.spec.service,
+                                  d.spec.from_version, d.spec.to_version, d.spec.plan.strategy)});
   return d;
 }
 

@@ -37,7 +37,9 @@ const char* to_string(DeploymentState s);
 std::optional<DeploymentState> deployment_state_from_string(std::string_view s);
 bool is_terminal(DeploymentState s);
 // Whether the controller is still driving it: not terminal.
-inline bool is_active(DeploymentState s) { return !is_terminal(s); }
+inline bool is_active(DeploymentState s) {
+  return !is_terminal(s);
+}
 
 enum class ContractPolicy { block, block_if_used, warn };
 const char* to_string(ContractPolicy p);

@@ -40,19 +40,22 @@ struct BlueGreenOptions {
 struct Plan {
   std::string strategy;  // as given: "Canary10Percent5Minutes", "BlueGreen", "custom"
   StrategyKind kind = StrategyKind::all_at_once;
-  std::vector<Step> steps;  // always ends with WeightStep{100}
+  std::vector<Step> steps;  // always reaches WeightStep{100}
   // Blue/green only: the old version stays routable this long after the switch.
   core::Duration keep_previous_warm{0};
   friend bool operator==(const Plan&, const Plan&) = default;
 };
 
 // "AllAtOnce", "Canary<P>Percent<N>Minutes|Minute|Seconds|Second",
-// "Linear<P>PercentEvery<N>Minutes|Minute|Seconds|Second", "BlueGreen". Unknown names get
-// an error that lists the valid forms.
+// "Linear<P>PercentEvery<N>Minutes|Minute|Seconds|Second", "BlueGreen"; CodeDeploy's own
+// spellings ("CodeDeployDefault.LambdaCanary10Percent5Minutes") are accepted too. Unknown
+// names get an error that lists the valid forms.
 core::Result<Plan> plan_from_strategy(std::string_view name, const BlueGreenOptions& options = {});
 
-// A custom plan: weights 0..100 that never decrease, pauses of positive duration or none;
-// a missing final WeightStep{100} is added, since every deployment ends fully shifted.
+// A custom plan: weights 0..100 that never decrease (so sticky consumers move to the new
+// version once and never back), pauses of positive duration or none (wait for promote);
+// a final WeightStep{100} is added when the steps never reach 100, since every deployment
+// ends fully shifted. Steps after 100 may only pause (a bake at full traffic).
 core::Result<Plan> plan_from_steps(std::vector<Step> steps);
 
 // The sum of the timed pauses: how long the plan takes when nobody intervenes, and
