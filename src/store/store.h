@@ -1,0 +1,212 @@
+// Where state is kept (SPEC sections 3, 5, 7 and 9): the runtime state of services, the
+// deployments and their event log, API keys, usage buckets and quota counters.
+//
+// One interface, one implementation per database (sqlite/ now, postgres/ for a fleet), and
+// one test suite (tests/store/store_contract.h) that every implementation must pass.
+//
+// Promises every implementation keeps:
+// - No exception leaves a Store: every failure is a core::Result error whose message names
+//   the operation and the record it was about.
+// - Thread-safe: one Store may be used from the controller thread and admin threads at
+//   once, and several Stores (processes) may share one database.
+// - Every call that changes more than one row does so in one transaction: all or nothing.
+// - A lookup that finds nothing is not an error: it returns std::nullopt.
+// - Times are stored with microsecond precision, so a value reads back equal (operator==).
+// - The store never reads a clock for the records it keeps: times come from the caller.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "deploy/deployment.h"
+
+namespace glidepath::store {
+
+// A version that a deployment introduced (the config file lists the others).
+struct DeployedVersion {
+  std::string name;
+  std::vector<std::string> upstreams;  // host:port
+  std::string spec_path;               // its OpenAPI document, if any
+  friend bool operator==(const DeployedVersion&, const DeployedVersion&) = default;
+};
+
+// What deployments changed about a service; the config file holds the rest.
+struct ServiceState {
+  std::string name;
+  std::string live_version;
+  std::vector<DeployedVersion> versions;
+  // A fixed split (version → percent) that replaces the config file's `traffic`.
+  std::optional<std::map<std::string, int>> traffic;
+  core::TimePoint updated_at{};
+  friend bool operator==(const ServiceState&, const ServiceState&) = default;
+};
+
+// A deployment as stored, with the revision to pass back to save_deployment: every save
+// increments it, and a save that names an older revision is refused (optimistic
+// concurrency, for when several controllers share one database).
+struct StoredDeployment {
+  deploy::Deployment deployment;
+  int64_t revision = 0;
+  friend bool operator==(const StoredDeployment&, const StoredDeployment&) = default;
+};
+
+struct DeploymentFilter {
+  std::optional<std::string> service;
+  bool active_only = false;  // only deployments the controller is still driving
+  std::size_t limit = 100;   // 0: no limit
+};
+
+// One entry of the append-only event log that server-sent events replay (SPEC section 7).
+// Ids increase monotonically and become visible in id order: a reader that has seen id N
+// never later finds a committed event with an id ≤ N that it missed.
+struct EventRecord {
+  int64_t id = 0;
+  std::string service;
+  std::string deployment_id;  // empty for events that belong to no deployment
+  deploy::DeploymentEvent event;
+  friend bool operator==(const EventRecord&, const EventRecord&) = default;
+};
+
+// An API key (SPEC section 5). The key itself is never stored, only its hash.
+struct ApiKeyRecord {
+  std::string id;
+  std::string consumer;
+  std::string contact;
+  std::map<std::string, std::string> metadata;
+  std::string key_hash;              // lowercase hex of SHA-256 of the key, computed by the caller
+  std::string key_prefix;            // the key's first characters, for display
+  std::optional<std::string> rate;   // "100/s"
+  std::optional<std::string> quota;  // "100000/day"
+  bool preview = false;              // may pin a version with X-Glidepath-Version
+  core::TimePoint created_at{};
+  std::optional<core::TimePoint> revoked_at;
+  bool revoked() const { return revoked_at.has_value(); }
+  friend bool operator==(const ApiKeyRecord&, const ApiKeyRecord&) = default;
+};
+
+// Requests of one consumer × service × operation × version × status class in one minute
+// (SPEC section 5).
+struct UsageBucket {
+  std::string consumer;
+  std::string service;
+  std::string operation;  // "GET /orders/{id}"
+  std::string version;
+  std::string status_class;  // "2xx", "3xx", "4xx", "5xx"
+  int64_t minute = 0;        // epoch seconds of the minute's start
+  uint64_t count = 0;
+  core::TimePoint first_seen{};
+  core::TimePoint last_seen{};
+  friend bool operator==(const UsageBucket&, const UsageBucket&) = default;
+};
+
+struct UsageFilter {
+  std::optional<std::string> consumer;
+  std::optional<std::string> service;
+  int64_t since_minute = 0;  // epoch seconds: buckets whose minute starts at or after this
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The highest migration applied to the database.
+  virtual core::Result<int> schema_version() = 0;
+
+  // --- Services' runtime state ---
+  virtual core::Result<std::optional<ServiceState>> get_service(std::string_view name) = 0;
+  virtual core::Result<std::vector<ServiceState>> list_services() = 0;  // by name
+  // Inserts or replaces the whole record.
+  virtual core::Result<void> upsert_service(const ServiceState& state) = 0;
+
+  // --- Deployments ---
+  // Stores a new deployment at revision 1 and appends its events (the `created` event of
+  // deploy::new_deployment) to the event log. Refused, atomically and by the database
+  // itself, when the service already has an active (non-terminal) deployment: the error
+  // names the running deployment, and is_conflict() is true for it.
+  virtual core::Result<StoredDeployment> create_deployment(
+      const deploy::Deployment& deployment) = 0;
+
+  // Writes the deployment's whole state and appends `new_events` (those added since it was
+  // read) to the event log, in one transaction. `expected_revision` is the revision that
+  // was read; if the stored one differs, nothing is written and the error satisfies
+  // is_conflict(). With `service_update`, that service record is written in the same
+  // transaction (a promotion that changes the live version must not be half-done).
+  // Returns the new revision.
+  virtual core::Result<int64_t> save_deployment(const deploy::Deployment& deployment,
+                                                int64_t expected_revision,
+                                                std::span<const deploy::DeploymentEvent> new_events,
+                                                const ServiceState* service_update) = 0;
+  core::Result<int64_t> save_deployment(const deploy::Deployment& deployment,
+                                        int64_t expected_revision,
+                                        std::span<const deploy::DeploymentEvent> new_events) {
+    return save_deployment(deployment, expected_revision, new_events, nullptr);
+  }
+
+  virtual core::Result<std::optional<StoredDeployment>> get_deployment(std::string_view id) = 0;
+  // Newest first (by started_at, then id).
+  virtual core::Result<std::vector<StoredDeployment>> list_deployments(
+      const DeploymentFilter& filter) = 0;
+  // Every deployment still being driven, oldest first: what a restarted controller resumes.
+  virtual core::Result<std::vector<StoredDeployment>> active_deployments() = 0;
+
+  // --- Event log ---
+  // Returns the new event's id. A non-empty deployment_id must name a stored deployment.
+  virtual core::Result<int64_t> append_event(std::string_view service,
+                                             std::string_view deployment_id,
+                                             const deploy::DeploymentEvent& event) = 0;
+  // Events with id > after_id, in id order, at most `limit` (0 gives none).
+  virtual core::Result<std::vector<EventRecord>> events_after(int64_t after_id,
+                                                              std::size_t limit) = 0;
+  // The newest event's id (0 when there is none): where a new subscriber starts.
+  virtual core::Result<int64_t> last_event_id() = 0;
+
+  // --- API keys ---
+  // Refused when the id or the hash is already stored, or the hash is not 64 hex digits.
+  virtual core::Result<void> create_api_key(const ApiKeyRecord& key) = 0;
+  virtual core::Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;  // oldest first
+  virtual core::Result<std::optional<ApiKeyRecord>> get_api_key(std::string_view id) = 0;
+  // Revoked keys are found too: the caller answers 403 for them (SPEC section 4).
+  virtual core::Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(
+      std::string_view key_hash) = 0;
+  // Sets revoked_at. An unknown id (is_not_found) or an already revoked key (is_conflict)
+  // is an error. Returns the revoked record.
+  virtual core::Result<ApiKeyRecord> revoke_api_key(std::string_view id, core::TimePoint at) = 0;
+
+  // --- Usage ---
+  // Adds each bucket's count to the stored one with the same key (consumer, service,
+  // operation, version, status_class, minute) and widens first/last seen; one transaction.
+  // A minute that is not a multiple of 60 refuses the whole batch.
+  virtual core::Result<void> add_usage(std::span<const UsageBucket> buckets) = 0;
+  // Ordered by minute, then consumer, service, operation, version, status_class.
+  virtual core::Result<std::vector<UsageBucket>> query_usage(const UsageFilter& filter) = 0;
+
+  // --- Quota counters (so quotas survive a restart) ---
+  // Adds n to the key's counter for the period and returns the new total. The key must
+  // exist.
+  virtual core::Result<uint64_t> add_quota_usage(std::string_view key_id, int64_t period_start,
+                                                 uint64_t n) = 0;
+  virtual core::Result<uint64_t> get_quota_usage(std::string_view key_id, int64_t period_start) = 0;
+};
+
+// Errors whose cause callers act on: a conflict (another active deployment, a stale
+// revision, a key revoked twice, a duplicate id — the admin API's 409) and a missing record
+// (404). The store starts those messages with these stable prefixes.
+inline constexpr std::string_view kConflictPrefix = "conflict: ";
+inline constexpr std::string_view kNotFoundPrefix = "not found: ";
+inline bool is_conflict(const core::Error& error) {
+  return std::string_view(error.message).starts_with(kConflictPrefix);
+}
+inline bool is_not_found(const core::Error& error) {
+  return std::string_view(error.message).starts_with(kNotFoundPrefix);
+}
+
+}  // namespace glidepath::store
