@@ -43,16 +43,22 @@ std::string make_id(std::string_view prefix, TimePoint now) {
   // 16 bytes = 6 bytes of time + 10 random; 26 base32 characters as ULID.
   std::array<uint8_t, 16> raw{};
   const auto ms = static_cast<uint64_t>(to_epoch_micros(now) / 1000);
-  for (int i = 0; i < 6; ++i) raw[static_cast<size_t>(i)] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  for (int i = 0; i < 6; ++i)
+    raw[static_cast<size_t>(i)] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   fill_random(raw.data() + 6, 10);
-  // A leading zero bit pair keeps the 128 bits in 26 characters as ULID does.
-  std::array<uint8_t, 17> padded{};
-  std::copy(raw.begin(), raw.end(), padded.begin() + 1);
-  std::string text = base32(padded.data(), padded.size(), kCrockford);  // 28 chars
-  text = text.substr(1, 26);
+  // ULID: 26 characters hold 130 bits, so the 128 bits follow two zero bits and the
+  // first 10 characters are exactly the 48-bit timestamp. Character i holds bits
+  // [5i - 2, 5i + 3) of `raw`, most significant first; bits before 0 are the padding.
   std::string id(prefix);
   id += '_';
-  id += text;
+  for (int i = 0; i < 26; ++i) {
+    unsigned value = 0;
+    for (int bit = 5 * i - 2; bit < 5 * i + 3; ++bit) {
+      const bool set = bit >= 0 && ((raw[static_cast<size_t>(bit / 8)] >> (7 - bit % 8)) & 1u) != 0;
+      value = (value << 1) | (set ? 1u : 0u);
+    }
+    id += kCrockford[value];
+  }
   return id;
 }
 

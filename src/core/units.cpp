@@ -9,32 +9,35 @@
 namespace glidepath::core {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Micro-seconds per unit; the longest unit spellings first so "ms" is not read as "m".
 constexpr std::pair<std::string_view, int64_t> kDurationUnits[] = {
-    {"us", 1},
-    {"\xC2\xB5s", 1},  // µs
-    {"ms", 1'000},
-    {"s", 1'000'000},
-    {"m", 60'000'000},
-    {"h", 3'600'000'000},
-    {"d", 86'400'000'000},
+    {"us", 1},     {"\xC2\xB5s", 1},  // µs
+    {"ms", 1'000}, {"s", 1'000'000}, {"m", 60'000'000}, {"h", 3'600'000'000}, {"d", 86'400'000'000},
 };
 
 // Reads a decimal number "12" or "1.25" as a whole part and a fraction scaled to
 // 10^-9, so no floating point rounding creeps into "1.1s".
+// A whole part beyond uint64 still consumes its digits and sets `too_large`, so the
+// error says "too large" rather than "expected a number".
 struct Decimal {
   uint64_t whole = 0;
   uint64_t nano_fraction = 0;
+  bool too_large = false;
 };
 bool read_decimal(std::string_view& text, Decimal& out) {
   size_t i = 0;
   bool any = false;
   while (i < text.size() && is_digit(text[i])) {
     const uint64_t digit = static_cast<uint64_t>(text[i] - '0');
-    if (out.whole > (std::numeric_limits<uint64_t>::max() - digit) / 10) return false;
-    out.whole = out.whole * 10 + digit;
+    if (out.whole > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      out.too_large = true;
+    } else {
+      out.whole = out.whole * 10 + digit;
+    }
     ++i;
     any = true;
   }
@@ -53,8 +56,10 @@ bool read_decimal(std::string_view& text, Decimal& out) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -86,13 +91,17 @@ Result<Duration> parse_duration(std::string_view text) {
     }
     if (micros_per_unit == 0) return invalid(fmt::format("unknown unit '{}'", unit));
     const auto limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-    if (number.whole > limit / static_cast<uint64_t>(micros_per_unit)) {
-      return invalid("too large");
-    }
+    const auto unit_micros = static_cast<uint64_t>(micros_per_unit);
+    if (number.too_large || number.whole > limit / unit_micros) return invalid("too large");
     const int64_t whole = static_cast<int64_t>(number.whole) * micros_per_unit;
-    // nano_fraction < 1e9 and micros_per_unit <= 8.64e10: split to stay inside int64.
-    const int64_t fraction = static_cast<int64_t>(
-        (number.nano_fraction / 1000) * static_cast<uint64_t>(micros_per_unit) / 1'000'000);
+    // fraction * unit / 1e9, truncated, without overflow: nano_fraction < 1e9, and every
+    // unit but "us" is a whole number of milliseconds (at most 8.64e7 of them for "d"),
+    // so the product stays below 8.64e16. Dividing the fraction first would drop its 7th
+    // digit onwards: "1.0000009h" is 3.24ms more than an hour.
+    const uint64_t fraction_micros = unit_micros % 1000 == 0
+                                         ? number.nano_fraction * (unit_micros / 1000) / 1'000'000
+                                         : number.nano_fraction * unit_micros / 1'000'000'000;
+    const auto fraction = static_cast<int64_t>(fraction_micros);
     if (total > std::numeric_limits<int64_t>::max() - whole - fraction) return invalid("too large");
     total += whole + fraction;
   }
@@ -100,19 +109,20 @@ Result<Duration> parse_duration(std::string_view text) {
 }
 
 std::string format_duration(Duration d) {
-  int64_t us = d.count();
-  if (us == 0) return "0s";
+  if (d.count() == 0) return "0s";
   std::string out;
-  if (us < 0) {
+  // The magnitude as unsigned: negating the most negative int64 would overflow.
+  uint64_t us = static_cast<uint64_t>(d.count());
+  if (d.count() < 0) {
     out = "-";
-    us = -us;
+    us = 0 - us;
   }
   if (us % 1000 != 0) return out + fmt::format("{}us", us);
-  int64_t ms = us / 1000;
+  const uint64_t ms = us / 1000;
   if (ms % 1000 != 0) return out + fmt::format("{}ms", ms);
-  int64_t s = ms / 1000;
-  const int64_t h = s / 3600;
-  const int64_t m = (s % 3600) / 60;
+  uint64_t s = ms / 1000;
+  const uint64_t h = s / 3600;
+  const uint64_t m = (s % 3600) / 60;
   s %= 60;
   if (h) out += fmt::format("{}h", h);
   if (m) out += fmt::format("{}m", m);
@@ -121,7 +131,8 @@ std::string format_duration(Duration d) {
 }
 
 double Rate::per_second() const {
-  return per.count() == 0 ? 0.0 : static_cast<double>(count) * 1e6 / static_cast<double>(per.count());
+  return per.count() == 0 ? 0.0
+                          : static_cast<double>(count) * 1e6 / static_cast<double>(per.count());
 }
 
 namespace {
@@ -133,7 +144,8 @@ Result<std::pair<uint64_t, std::string_view>> split_count(std::string_view text,
   text = trim(text);
   const size_t slash = text.find('/');
   auto invalid = [&](std::string_view why) {
-    return fail(fmt::format("invalid {} '{}': {} (expected e.g. {})", what, original, why, example));
+    return fail(
+        fmt::format("invalid {} '{}': {} (expected e.g. {})", what, original, why, example));
   };
   if (slash == std::string_view::npos) return invalid("missing '/'");
   std::string_view number = trim(text.substr(0, slash));
@@ -209,7 +221,7 @@ std::string format_quota(const Quota& quota) {
   return fmt::format("{}/{}", quota.count, to_string(quota.period));
 }
 
-Result<HostPort> parse_host_port(std::string_view text) {
+Result<HostPort> parse_host_port(std::string_view text, bool allow_port_zero) {
   const std::string original(text);
   auto invalid = [&](std::string_view why) {
     return fail(fmt::format("invalid address '{}': {} (expected host:port, e.g. 127.0.0.1:9001)",
@@ -243,7 +255,7 @@ Result<HostPort> parse_host_port(std::string_view text) {
     if (!is_digit(c)) return invalid("port must be a number");
     value = value * 10 + static_cast<uint32_t>(c - '0');
   }
-  if (value == 0 || value > 65535) return invalid("port must be 1-65535");
+  if ((value == 0 && !allow_port_zero) || value > 65535) return invalid("port must be 1-65535");
   return HostPort{std::string(host), static_cast<uint16_t>(value)};
 }
 

@@ -47,8 +47,9 @@ struct HostPort {
   uint16_t port = 0;
   friend bool operator==(const HostPort&, const HostPort&) = default;
 };
-// "127.0.0.1:9001", "localhost:80", "[::1]:8080". The port is required (1-65535).
-Result<HostPort> parse_host_port(std::string_view text);
+// "127.0.0.1:9001", "localhost:80", "[::1]:8080". The port is required (1-65535); a
+// listening address may allow port 0, which asks the kernel for a free port (tests).
+Result<HostPort> parse_host_port(std::string_view text, bool allow_port_zero = false);
 std::string format_host_port(const HostPort& hp);
 
 }  // namespace glidepath::core
