@@ -1,0 +1,20 @@
+// Each subcommand of the glidepath binary registers itself on the CLI11 app; the binary
+// only wires (STYLE.md habit 6). Exit codes follow SPEC section 1: 0 ok, 1 the operation
+// failed, 2 usage or input error.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace glidepath::cli {
+
+enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2 };
+
+// `exit_code` is set by whichever subcommand runs.
+void add_validate_command(CLI::App& app, int& exit_code);
+void add_plan_command(CLI::App& app, int& exit_code);
+void add_sample_backend_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, int& exit_code);
+
+}  // namespace glidepath::cli

@@ -1,0 +1,86 @@
+// `glidepath validate -c FILE`: every problem in the config file with its path and line,
+// exit 1; or a summary of what the file sets up, exit 0.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "config/loader.h"
+#include "core/units.h"
+
+namespace glidepath::cli {
+
+namespace {
+
+struct ValidateOptions {
+  std::string file = "glidepath.yaml";
+  bool json = false;
+};
+
+nlohmann::json errors_json(const std::vector<config::ConfigError>& errors) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : errors) {
+    out.push_back({{"path", e.path},
+                   {"message", e.message},
+                   {"line", e.line > 0 ? nlohmann::json(e.line) : nlohmann::json(nullptr)}});
+  }
+  return out;
+}
+
+std::string describe_service(const config::ServiceConfig& s) {
+  const auto& d = s.deployment;
+  std::string hosts =
+      s.match.hosts.empty() ? "any host" : fmt::format("{}", fmt::join(s.match.hosts, ", "));
+  return fmt::format(
+      "  {}: {} {}, {} version{} (live {}), api keys {}, strategy {} ({} step{}, {}), {} alarm{}",
+      s.name, hosts, s.match.path_prefix, s.versions.size(), s.versions.size() == 1 ? "" : "s",
+      s.live, config::to_string(s.api_keys), d.plan.strategy, d.plan.steps.size(),
+      d.plan.steps.size() == 1 ? "" : "s",
+      deploy::waits_for_promote(d.plan)
+          ? "waits for promote"
+          : fmt::format("{} unattended", core::format_duration(deploy::planned_duration(d.plan))),
+      d.alarms.size(), d.alarms.size() == 1 ? "" : "s");
+}
+
+int run_validate(const ValidateOptions& options) {
+  const config::LoadResult result = config::load_config_file(options.file);
+  if (options.json) {
+    nlohmann::json out{{"file", options.file},
+                       {"ok", result.ok()},
+                       {"errors", errors_json(result.errors)},
+                       {"warnings", errors_json(result.warnings)}};
+    std::cout << out.dump(2) << '\n';
+    return result.ok() ? kOk : kFailed;
+  }
+  for (const auto& w : result.warnings) {
+    fmt::print("warning: {}\n", config::format_error(w, options.file));
+  }
+  if (!result.ok()) {
+    for (const auto& e : result.errors)
+      fmt::print("{}\n", config::format_error(e, options.file));
+    fmt::print("{}: {} error{}\n", options.file, result.errors.size(),
+               result.errors.size() == 1 ? "" : "s");
+    return kFailed;
+  }
+  const config::Config& c = *result.config;
+  fmt::print("{}: OK — gateway on {}, admin on {}, store {}, {} service{}\n", options.file,
+             core::format_host_port(c.gateway.listen), core::format_host_port(c.admin.listen),
+             config::to_string(c.store), c.services.size(), c.services.size() == 1 ? "" : "s");
+  for (const auto& s : c.services)
+    fmt::print("{}\n", describe_service(s));
+  return kOk;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ValidateOptions>();
+  CLI::App* cmd = app.add_subcommand("validate", "Check a config file and report every error");
+  cmd->add_option("-c,--config", options->file, "The config file")->required();
+  cmd->add_flag("--json", options->json, "Machine-readable output");
+  cmd->callback([options, &exit_code] { exit_code = run_validate(*options); });
+}
+
+}  // namespace glidepath::cli

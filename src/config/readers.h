@@ -1,0 +1,33 @@
+// Internal to the config module: the schema of each part of the document (SPEC section 2),
+// read with detail::Reader so that every problem is reported with its path and line.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "config/yaml_reader.h"
+
+namespace glidepath::config::detail {
+
+struct LoadContext {
+  // The config file's directory, when loading a file: relative version `spec` paths are
+  // resolved against it and must exist.
+  std::optional<std::filesystem::path> base_dir;
+};
+
+// One entry of `services`. Problems are reported through `reader`; the returned value
+// holds whatever could be read (callers discard it when the document has errors).
+ServiceConfig read_service(Reader& reader, const YAML::Node& node, const std::string& path,
+                           const LoadContext& context);
+
+// A service's `deployment` section (the node may be absent: all defaults).
+DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<YAML::Node>& node,
+                                            const std::string& path, int service_line);
+
+// Checks across services: names and routes must be unique.
+void check_services(Reader& reader, const std::vector<ServiceConfig>& services,
+                    const std::vector<YAML::Node>& nodes, const std::string& path);
+
+}  // namespace glidepath::config::detail
