@@ -1,0 +1,253 @@
+#include "admin/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace glidepath::admin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view Request::query_value(std::string_view name) const {
+  auto it = query.find(std::string(name));
+  return it == query.end() ? std::string_view() : std::string_view(it->second);
+}
+
+Response Response::json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::error(int status, std::string_view message) {
+  return json(status, nlohmann::json{{"error", message}}.dump());
+}
+
+bool token_matches(std::string_view authorization_header, std::string_view token) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization_header.size() < kBearer.size()) return false;
+  // The scheme is case-insensitive (RFC 9110 11.1).
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization_header[i])) !=
+        std::tolower(static_cast<unsigned char>(kBearer[i]))) {
+      return false;
+    }
+  }
+  const std::string_view given = authorization_header.substr(kBearer.size());
+  // Compare every byte of the longer of the two, so the time does not depend on where
+  // the first difference is, nor much on the length.
+  unsigned char diff = given.size() == token.size() ? 0 : 1;
+  const size_t n = std::max(given.size(), token.size());
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char a = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    const unsigned char b = i < token.size() ? static_cast<unsigned char>(token[i]) : 0;
+    diff |= static_cast<unsigned char>(a ^ b);
+  }
+  return diff == 0;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+void parse_target(std::string_view target, Request& request) {
+  const size_t q = target.find('?');
+  request.path = percent_decode(target.substr(0, q));
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      request.query[percent_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(options_.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(30));
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      return;
+    }
+    if (ec) {
+      if (ec == bhttp::error::body_limit) {
+        respond(Response::error(413, "request body too large"), false);
+      } else if (ec != asio::error::operation_aborted && ec != beast::error::timeout &&
+                 ec != asio::error::eof && ec != asio::error::connection_reset) {
+        respond(Response::error(400, "malformed request: " + ec.message()), false);
+      }
+      return;
+    }
+    auto& message = parser_->get();
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.body = std::move(message.body());
+    request.authorization = std::string(message[bhttp::field::authorization]);
+    parse_target(request.target, request);
+
+    Response response;
+    if (!options_.token.empty() && !token_matches(request.authorization, options_.token)) {
+      response = Response::error(401, "this admin API needs 'Authorization: Bearer <token>'");
+      response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    } else {
+      try {
+        response = handler_(request);
+      } catch (const std::exception& e) {
+        // A handler bug must not take the admin listener down with it.
+        response = Response::error(500, std::string("internal error: ") + e.what());
+      }
+    }
+    respond(std::move(response), message.keep_alive());
+  }
+
+  void respond(Response response, bool keep_alive) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(response.status), 11);
+    out->set(bhttp::field::content_type, response.content_type);
+    out->set(bhttp::field::cache_control, "no-store");
+    for (auto& [name, value] : response.headers)
+      out->set(name, value);
+    out->body() = std::move(response.body);
+    out->keep_alive(keep_alive);
+    out->prepare_payload();
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out, keep_alive](beast::error_code ec, size_t) {
+                         if (ec) return;
+                         if (!keep_alive) {
+                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                           return;
+                         }
+                         self->read();
+                       });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const ServerOptions& options_;
+  const Handler& handler_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Handler handler;
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+  uint16_t port = 0;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) std::make_shared<Session>(std::move(socket), options, handler)->start();
+      if (acceptor.is_open()) accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options,
+                                                            Handler handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  const auto address = asio::ip::make_address(options.listen.host, ec);
+  if (ec) {
+    tcp::resolver resolver(impl->io);
+    auto results = resolver.resolve(options.listen.host, std::to_string(options.listen.port), ec);
+    if (ec || results.empty())
+      return core::fail("cannot resolve admin address " + options.listen.host);
+    endpoint = results.begin()->endpoint();
+  } else {
+    endpoint = tcp::endpoint(address, options.listen.port);
+  }
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::fail("cannot listen on " + core::format_host_port(options.listen) +
+                      " for the admin API: " + ec.message());
+  }
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->accept();
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->port;
+}
+
+void HttpServer::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  asio::post(impl_->io, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->io.stop();
+  });
+  impl_->thread.join();
+}
+
+}  // namespace glidepath::admin

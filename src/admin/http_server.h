@@ -1,0 +1,66 @@
+// The admin listener's HTTP server (SPEC section 7): small JSON requests and responses on
+// a thread of its own, never on a gateway worker. Boost.Beast stays inside
+// http_server.cpp; handlers see plain structs.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/units.h"
+
+namespace glidepath::admin {
+
+struct Request {
+  std::string method;                        // "GET"
+  std::string target;                        // "/v1/services/orders/metrics?seconds=60"
+  std::string path;                          // "/v1/services/orders/metrics"
+  std::map<std::string, std::string> query;  // decoded
+  std::string body;
+  std::string authorization;  // the Authorization header, if any
+  std::string_view query_value(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response json(int status, std::string body);
+  // {"error": message}
+  static Response error(int status, std::string_view message);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  core::HostPort listen{"127.0.0.1", 9090};
+  std::string token;  // when set, every request needs "Authorization: Bearer <token>"
+  size_t max_body_bytes = 4 * 1024 * 1024;
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving on its own thread; `handler` runs on that thread.
+  static core::Result<std::unique_ptr<HttpServer>> start(const ServerOptions& options,
+                                                         Handler handler);
+  ~HttpServer();
+  uint16_t port() const;
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Constant-time comparison, so a wrong token's timing says nothing about the right one.
+bool token_matches(std::string_view authorization_header, std::string_view token);
+
+}  // namespace glidepath::admin

@@ -1,0 +1,81 @@
+// `glidepath serve -c FILE`: the gateway, the admin API (and soon the controller) in one
+// process, until SIGINT or SIGTERM.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "config/loader.h"
+#include "core/units.h"
+#include "server/runtime.h"
+
+namespace glidepath::cli {
+
+namespace {
+
+struct ServeOptions {
+  std::string file = "glidepath.yaml";
+  std::string role = "all";
+};
+
+int run_serve(const ServeOptions& options) {
+  if (options.role != "all") {
+    fmt::print(stderr,
+               "error: --role {}: fleet roles need the PostgreSQL store, which this build does "
+               "not have yet; run --role all\n",
+               options.role);
+    return kUsage;
+  }
+  const config::LoadResult loaded = config::load_config_file(options.file);
+  for (const auto& w : loaded.warnings) {
+    fmt::print(stderr, "warning: {}\n", config::format_error(w, options.file));
+  }
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors)
+      fmt::print(stderr, "{}\n", config::format_error(e, options.file));
+    return kUsage;
+  }
+  // Block the stop signals before any thread starts, so every thread inherits the mask
+  // and sigwait below is the only place they arrive.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto runtime = server::Runtime::start(loaded.config);
+  if (!runtime) {
+    fmt::print(stderr, "error: {}\n", runtime.error().message);
+    return kFailed;
+  }
+  const auto& config = *loaded.config;
+  fmt::print("gateway listening on {}\n",
+             core::format_host_port({config.gateway.listen.host, (*runtime)->gateway_port()}));
+  fmt::print("admin listening on {}\n",
+             core::format_host_port({config.admin.listen.host, (*runtime)->admin_port()}));
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  fmt::print("received {}, stopping: requests in flight finish first\n",
+             signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  (*runtime)->stop();
+  return kOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the gateway and the admin API");
+  cmd->add_option("-c,--config", options->file, "The config file")->required();
+  cmd->add_option("--role", options->role, "gateway, controller or all (the default)")
+      ->check(CLI::IsMember({"gateway", "controller", "all"}));
+  cmd->callback([options, &exit_code] { exit_code = run_serve(*options); });
+}
+
+}  // namespace glidepath::cli

@@ -1,0 +1,721 @@
+#include "gateway/client_connection.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+
+#include "core/clock.h"
+#include "http/serialize.h"
+
+namespace glidepath::gateway::detail {
+namespace {
+
+constexpr size_t kBufferBytes = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+http::ParserLimits request_limits(const GatewayOptions& o) {
+  return http::ParserLimits{static_cast<size_t>(o.max_header_bytes), o.max_body_bytes};
+}
+
+int64_t to_ms(core::Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// An incoming X-Request-Id is kept when it is short and printable, so a request can be
+// followed across systems; anything else is replaced rather than forwarded.
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+// A random UUID-shaped id (version 4 layout) from the worker's generator.
+void generate_request_id(std::string& out, uint64_t a, uint64_t b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.resize(36);
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out[static_cast<size_t>(pos++)] = '-';
+    const uint64_t word = i < 16 ? a : b;
+    const int shift = 60 - 4 * (i % 16);
+    out[static_cast<size_t>(pos++)] = kHex[(word >> shift) & 0xf];
+  }
+}
+
+size_t chunk_header(std::array<char, 24>& out, size_t size) {
+  auto [end, ec] = std::to_chars(out.data(), out.data() + 18, size, 16);
+  (void)ec;
+  end[0] = '\r';
+  end[1] = '\n';
+  return static_cast<size_t>(end + 2 - out.data());
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      in_(new char[kBufferBytes]),
+      parser_(request_limits(worker.options())),
+      up_in_(new char[kBufferBytes]),
+      response_parser_(static_cast<size_t>(worker.options().max_header_bytes)) {
+  boost::system::error_code ec;
+  const auto remote = socket_.remote_endpoint(ec);
+  if (!ec) client_address_ = remote.address().to_string();
+  socket_.set_option(tcp::no_delay(true), ec);
+  worker_.add(this);
+}
+
+ClientConnection::~ClientConnection() {
+  worker_.remove(this);
+}
+
+void ClientConnection::start() {
+  set_deadline(worker_.options().idle_timeout);
+  read_client();
+}
+
+void ClientConnection::set_deadline(core::Duration from_now) {
+  deadline_ms_ = steady_ms() + to_ms(from_now);
+}
+
+void ClientConnection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  if (upstream_) upstream_->socket.close(ec);
+  upstream_.reset();
+}
+
+void ClientConnection::close_when_idle() {
+  close_when_idle_ = true;
+  if (request_ == RequestState::none && response_ == ResponseState::none && !parser_.in_message() &&
+      !client_write_pending_) {
+    close();
+  }
+}
+
+void ClientConnection::check_deadline(int64_t now_ms) {
+  if (closed_ || deadline_ms_ == 0 || now_ms < deadline_ms_) return;
+  if (request_ == RequestState::connecting) {
+    // The connect did not finish within connect_timeout: cancelling it makes its handler
+    // try the next upstream.
+    boost::system::error_code ec;
+    if (upstream_) upstream_->socket.close(ec);
+    return;
+  }
+  if (response_ == ResponseState::awaiting_head) {
+    upstream_failed("the upstream did not answer in time", true);
+    return;
+  }
+  if (request_ == RequestState::none && response_ == ResponseState::none) {
+    if (parser_.in_message() && !client_write_pending_) {
+      // Half a request: it is timed out rather than allowed to hold the connection.
+      respond_error(408, "the request did not arrive in time", true);
+    } else {
+      close();  // an idle keep-alive connection
+    }
+    return;
+  }
+  close();  // a stalled body in either direction
+}
+
+// ---- client input ----------------------------------------------------------------------
+
+void ClientConnection::read_client() {
+  if (closed_ || client_read_pending_) return;
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  if (in_end_ == kBufferBytes) return;  // full: wait until processing frees space
+  client_read_pending_ = true;
+  socket_.async_read_some(
+      asio::buffer(in_.get() + in_end_, kBufferBytes - in_end_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->client_read_pending_ = false;
+        if (self->closed_) return;
+        if (ec) {
+          // The client went away. Mid-request this abandons the exchange; an idle
+          // connection just ends.
+          if (self->request_ == RequestState::none && self->parser_.in_message()) {
+            auto r = self->parser_.finish();
+            (void)r;
+          }
+          self->close();
+          return;
+        }
+        if (self->request_ == RequestState::none && !self->parser_.in_message()) {
+          self->set_deadline(self->worker_.options().header_timeout);
+        } else if (self->request_ == RequestState::sending) {
+          self->set_deadline(self->worker_.options().idle_timeout);
+        }
+        self->in_end_ += n;
+        self->bytes_in_ += n;
+        self->process_input();
+      });
+}
+
+void ClientConnection::process_input() {
+  while (!closed_) {
+    // One exchange at a time: pipelined bytes wait for the response before them, and a
+    // body chunk in flight to the upstream still points into the buffer.
+    if (request_ == RequestState::connecting || request_ == RequestState::done) return;
+    if (upstream_write_pending_ || client_write_pending_) return;
+    if (request_ == RequestState::none && response_ != ResponseState::none) return;
+    // After an event the parser may hold a zero-width one (the end of a bodiless
+    // message), which an empty feed delivers; only then is more input needed.
+    if (in_begin_ == in_end_ && !request_parser_paused_) {
+      if (request_ == RequestState::none && close_when_idle_ && !parser_.in_message()) {
+        close();
+        return;
+      }
+      read_client();
+      return;
+    }
+    const http::FeedResult r =
+        parser_.feed(std::span<const char>(in_.get() + in_begin_, in_end_ - in_begin_));
+    in_begin_ += r.consumed;
+    request_parser_paused_ =
+        r.event != http::ParseEvent::need_more && r.event != http::ParseEvent::error;
+    switch (r.event) {
+      case http::ParseEvent::need_more:
+        continue;
+      case http::ParseEvent::head_complete:
+        on_request_head();
+        return;
+      case http::ParseEvent::body:
+        forward_request_body(parser_.body_chunk());
+        return;
+      case http::ParseEvent::message_complete:
+        if (skip_message_) {
+          skip_message_ = false;  // a bodiless request we already answered ourselves
+          continue;
+        }
+        on_request_complete();
+        return;
+      case http::ParseEvent::error:
+        on_parse_error();
+        return;
+    }
+  }
+}
+
+void ClientConnection::on_parse_error() {
+  const http::ParseError& error = parser_.error();
+  if (request_ == RequestState::none) {
+    respond_error(error.status, error.reason, true);
+    return;
+  }
+  // The head was fine but the body is not (bad chunk framing, too large): nothing more
+  // may reach the upstream. Answer if the response has not started, else just close.
+  if (upstream_) {
+    boost::system::error_code ec;
+    upstream_->socket.close(ec);
+    upstream_.reset();
+  }
+  if (response_ == ResponseState::none || response_ == ResponseState::awaiting_head) {
+    response_ = ResponseState::none;
+    request_ = RequestState::none;
+    respond_error(error.status, error.reason, true);
+  } else {
+    close();
+  }
+}
+
+void ClientConnection::on_request_head() {
+  const http::RequestHead& head = parser_.head();
+  started_us_ = steady_us();
+  client_keep_alive_ = head.keep_alive && !close_when_idle_;
+  client_http10_ = head.version_minor == 0;
+  request_has_body_ = head.framing != http::BodyFraming::none;
+  request_chunked_ = head.framing == http::BodyFraming::chunked;
+  expect_continue_ = head.expect_continue && request_has_body_;
+  upstreams_tried_ = 0;
+  retried_ = false;
+
+  const std::string_view incoming_id = head.find("x-request-id");
+  if (acceptable_request_id(incoming_id)) {
+    request_id_.assign(incoming_id);
+  } else {
+    generate_request_id(request_id_, worker_.random(), worker_.random());
+  }
+
+  std::string_view error;
+  if (!normalize_target(head.target, target_, error)) {
+    respond_error(400, error, request_has_body_ || !client_keep_alive_);
+    return;
+  }
+  snapshot_ = worker_.snapshot();
+  // An absolute-form target names the host itself (RFC 9112 3.2.2); it wins over Host.
+  const std::string_view authority = target_authority(head.target);
+  route_ = snapshot_->routes->match(authority.empty() ? head.host : authority, target_);
+  if (route_ == nullptr) {
+    respond_error(404, "no route for this host and path", request_has_body_ || !client_keep_alive_);
+    return;
+  }
+  RequestFacts facts;
+  facts.pin = head.find("x-glidepath-version");
+  facts.may_pin = false;  // preview keys arrive with API keys (SPEC section 5)
+  facts.sticky_value = sticky_value(route_->stickiness, head, {});
+  const VersionChoice choice = choose_version(*route_, facts, worker_.random());
+  if (choice.error_status != 0) {
+    respond_error(choice.error_status, choice.error, request_has_body_ || !client_keep_alive_);
+    return;
+  }
+  version_ = &route_->versions[choice.version];
+  strip_route_prefix(*route_, target_, forward_target_);
+
+  http::ForwardedRequest forwarded;
+  forwarded.method = head.method;
+  forwarded.target = forward_target_;
+  forwarded.original = &head;
+  forwarded.client_address = client_address_;
+  forwarded.forwarded_proto = "http";
+  forwarded.request_id = request_id_;
+  forwarded.framing = head.framing == http::BodyFraming::length ? http::BodyFraming::length
+                      : request_chunked_                        ? http::BodyFraming::chunked
+                                                                : http::BodyFraming::none;
+  forwarded.content_length = head.content_length;
+  up_head_.clear();
+  http::write_request_head(up_head_, forwarded);
+
+  request_ = RequestState::connecting;
+  acquire_upstream();
+}
+
+// ---- upstream connection ---------------------------------------------------------------
+
+void ClientConnection::acquire_upstream() {
+  const auto& upstreams = version_->upstreams;
+  if (upstreams.empty()) {
+    request_ = RequestState::none;
+    respond_error(502, "the version has no upstreams", true);
+    return;
+  }
+  // A pooled connection to the next upstream in round-robin order, if one is idle.
+  const uint32_t start = worker_.next_round_robin(version_->series);
+  rr_start_ = start;
+  const int64_t now = steady_ms();
+  for (size_t i = 0; i < upstreams.size(); ++i) {
+    const uint32_t index = upstreams[(start + i) % upstreams.size()];
+    UpstreamPool& pool = worker_.pool(index);
+    if (pool.down_until_ms > now && i + 1 < upstreams.size()) continue;
+    if (!pool.idle.empty()) {
+      upstream_ = std::move(pool.idle.back());
+      pool.idle.pop_back();
+      upstream_->reused = true;
+      on_upstream_ready();
+      return;
+    }
+    upstreams_tried_ = static_cast<int>(i);
+    break;
+  }
+  connect_next_upstream();
+}
+
+void ClientConnection::connect_next_upstream() {
+  const auto& upstreams = version_->upstreams;
+  if (upstreams_tried_ >= static_cast<int>(upstreams.size())) {
+    request_ = RequestState::none;
+    respond_error(502, "no upstream of this version accepted the connection", true);
+    return;
+  }
+  const uint32_t index =
+      upstreams[(rr_start_ + static_cast<uint32_t>(upstreams_tried_)) % upstreams.size()];
+  ++upstreams_tried_;
+  UpstreamPool& pool = worker_.pool(index);
+  upstream_ = std::make_unique<UpstreamConnection>(worker_.io());
+  upstream_->pool = &pool;
+  set_deadline(worker_.options().connect_timeout);
+  worker_.upstream_connects.store(worker_.upstream_connects.load(std::memory_order_relaxed) + 1,
+                                  std::memory_order_relaxed);
+  upstream_->socket.async_connect(
+      pool.endpoint, [self = shared_from_this(), index](const boost::system::error_code& ec) {
+        if (self->closed_) return;
+        if (ec) {
+          // Refused, unreachable or timed out: mark the upstream down for a moment and
+          // try the version's next one (SPEC section 4: round robin skips it).
+          self->worker_.pool(index).down_until_ms = steady_ms() + 1000;
+          boost::system::error_code ignored;
+          if (self->upstream_) self->upstream_->socket.close(ignored);
+          self->upstream_.reset();
+          self->connect_next_upstream();
+          return;
+        }
+        boost::system::error_code ignored;
+        self->upstream_->socket.set_option(tcp::no_delay(true), ignored);
+        self->worker_.pool(index).down_until_ms = 0;
+        self->on_upstream_ready();
+      });
+}
+
+void ClientConnection::on_upstream_ready() {
+  request_ = RequestState::sending;
+  response_ = ResponseState::awaiting_head;
+  // Each exchange parses its response from a clean state: a previous connection may
+  // have failed mid-response.
+  up_begin_ = up_end_ = 0;
+  response_parser_.reset();
+  response_parser_.expect_response_to(parser_.head().method);
+  response_parser_paused_ = false;
+  set_deadline(worker_.options().request_timeout);
+  if (expect_continue_ && !client_write_pending_) {
+    // RFC 9110 10.1.1: we are about to read the body, so tell the client to send it. The
+    // upstream never sees Expect (the serializer drops it); it gets the body directly.
+    client_write_pending_ = true;
+    asio::async_write(socket_, asio::buffer(kContinue),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        self->client_write_pending_ = false;
+                        if (self->closed_) return;
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        self->process_input();
+                        self->process_response();
+                      });
+  }
+  const asio::const_buffer head = asio::buffer(up_head_);
+  write_to_upstream(std::span<const asio::const_buffer>(&head, 1), false);
+  read_upstream();
+}
+
+void ClientConnection::write_to_upstream(std::span<const asio::const_buffer> buffers, bool last) {
+  upstream_write_pending_ = true;
+  std::array<asio::const_buffer, 3> sequence{};
+  std::copy(buffers.begin(), buffers.end(), sequence.begin());
+  asio::async_write(upstream_->socket,
+                    std::span<const asio::const_buffer>(sequence.data(), buffers.size()),
+                    [self = shared_from_this(), last](const boost::system::error_code& ec, size_t) {
+                      self->upstream_write_pending_ = false;
+                      if (self->closed_ || !self->upstream_) return;
+                      if (ec) {
+                        self->upstream_failed("the upstream closed the connection", false);
+                        return;
+                      }
+                      if (last) {
+                        // The whole request is upstream: from now on it must answer within
+                        // request_timeout.
+                        self->request_ = RequestState::done;
+                        if (self->response_ == ResponseState::awaiting_head) {
+                          self->set_deadline(self->worker_.options().request_timeout);
+                        }
+                        return;
+                      }
+                      self->process_input();
+                    });
+}
+
+void ClientConnection::forward_request_body(std::span<const char> chunk) {
+  if (request_chunked_) {
+    // Re-framed with our own chunk headers: whatever framing quirks the client used, the
+    // upstream sees one canonical encoding (no smuggling through framing).
+    up_chunk_header_size_ = chunk_header(up_chunk_header_, chunk.size());
+    const std::array<asio::const_buffer, 3> buffers{
+        asio::buffer(up_chunk_header_.data(), up_chunk_header_size_),
+        asio::buffer(chunk.data(), chunk.size()), asio::buffer(http::kChunkEnd.data(), 2)};
+    write_to_upstream(buffers, false);
+  } else {
+    const asio::const_buffer data = asio::buffer(chunk.data(), chunk.size());
+    write_to_upstream(std::span<const asio::const_buffer>(&data, 1), false);
+  }
+}
+
+void ClientConnection::on_request_complete() {
+  if (request_chunked_) {
+    const asio::const_buffer last = asio::buffer(http::kLastChunk.data(), http::kLastChunk.size());
+    write_to_upstream(std::span<const asio::const_buffer>(&last, 1), true);
+    return;
+  }
+  request_ = RequestState::done;
+  if (response_ == ResponseState::awaiting_head) set_deadline(worker_.options().request_timeout);
+}
+
+bool ClientConnection::request_retryable() const {
+  // A reused keep-alive connection can have been closed by the upstream just before we
+  // wrote to it. Retrying is safe only when nothing of the response arrived and the
+  // request had no body to replay.
+  return upstream_ && upstream_->reused && !retried_ && !request_has_body_ &&
+         response_ == ResponseState::awaiting_head && up_end_ == 0;
+}
+
+void ClientConnection::upstream_failed(std::string_view what, bool timeout) {
+  if (closed_) return;
+  const bool retry = !timeout && request_retryable();
+  boost::system::error_code ec;
+  if (upstream_) upstream_->socket.close(ec);
+  upstream_.reset();
+  if (retry) {
+    retried_ = true;
+    request_ = RequestState::connecting;
+    response_ = ResponseState::none;
+    upstreams_tried_ = 0;
+    rr_start_ = worker_.next_round_robin(version_->series);
+    connect_next_upstream();
+    return;
+  }
+  if (response_ == ResponseState::streaming) {
+    close();  // the status line is already out: all we can do is cut the response short
+    return;
+  }
+  const bool request_complete = request_ == RequestState::done;
+  response_ = ResponseState::none;
+  request_ = RequestState::none;
+  status_ = timeout ? 504 : 502;
+  respond_error(status_, what, !request_complete || !client_keep_alive_);
+}
+
+// ---- upstream response -----------------------------------------------------------------
+
+void ClientConnection::read_upstream() {
+  if (closed_ || !upstream_ || upstream_read_pending_) return;
+  if (up_begin_ == up_end_) up_begin_ = up_end_ = 0;
+  upstream_read_pending_ = true;
+  upstream_->socket.async_read_some(
+      asio::buffer(up_in_.get() + up_end_, kBufferBytes - up_end_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->upstream_read_pending_ = false;
+        if (self->closed_ || !self->upstream_) return;
+        if (ec) {
+          // EOF ends a close-delimited body; anywhere else the upstream failed us.
+          const http::FeedResult r = self->response_parser_.finish();
+          if (r.event == http::ParseEvent::message_complete &&
+              self->response_ == ResponseState::streaming) {
+            self->response_close_delimited_ = true;
+            self->on_response_complete();
+            return;
+          }
+          self->upstream_failed(
+              self->response_ == ResponseState::awaiting_head && self->up_end_ == 0
+                  ? "the upstream closed the connection without answering"
+                  : "the upstream sent an incomplete response",
+              false);
+          return;
+        }
+        self->up_end_ += n;
+        if (self->response_ == ResponseState::streaming) {
+          self->set_deadline(self->worker_.options().idle_timeout);
+        }
+        self->process_response();
+      });
+}
+
+void ClientConnection::process_response() {
+  while (!closed_ && upstream_) {
+    if (client_write_pending_) return;
+    if (response_ == ResponseState::none || response_ == ResponseState::done) return;
+    if (up_begin_ == up_end_ && !response_parser_paused_) {
+      read_upstream();
+      return;
+    }
+    const http::FeedResult r =
+        response_parser_.feed(std::span<const char>(up_in_.get() + up_begin_, up_end_ - up_begin_));
+    up_begin_ += r.consumed;
+    response_parser_paused_ =
+        r.event != http::ParseEvent::need_more && r.event != http::ParseEvent::error;
+    switch (r.event) {
+      case http::ParseEvent::need_more:
+        continue;
+      case http::ParseEvent::head_complete:
+        if (response_parser_.is_interim()) {
+          response_interim_ = true;  // 100 Continue: we sent our own to the client
+          continue;
+        }
+        on_response_head();
+        return;
+      case http::ParseEvent::body:
+        forward_response_body(response_parser_.body_chunk());
+        return;
+      case http::ParseEvent::message_complete:
+        if (response_interim_) {
+          response_interim_ = false;
+          continue;
+        }
+        on_response_complete();
+        return;
+      case http::ParseEvent::error:
+        upstream_failed(response_parser_.error().reason, false);
+        return;
+    }
+  }
+}
+
+void ClientConnection::on_response_head() {
+  const http::ResponseHead& head = response_parser_.head();
+  response_ = ResponseState::streaming;
+  status_ = head.status;
+  set_deadline(worker_.options().idle_timeout);
+
+  http::ForwardedResponse forwarded;
+  forwarded.original = &head;
+  forwarded.version_name = version_->name;
+  forwarded.request_id = request_id_;
+  forwarded.client_is_http10 = client_http10_;
+  response_chunked_ = false;
+  switch (head.framing) {
+    case http::BodyFraming::length:
+      forwarded.framing = http::BodyFraming::length;
+      forwarded.content_length = head.content_length;
+      break;
+    case http::BodyFraming::chunked:
+      forwarded.framing = http::BodyFraming::chunked;
+      response_chunked_ = true;
+      break;
+    case http::BodyFraming::until_close:
+      // Re-framed as chunked for HTTP/1.1 clients so their connection survives; an
+      // HTTP/1.0 client gets a close-delimited body.
+      if (client_http10_) {
+        forwarded.framing = http::BodyFraming::until_close;
+        client_keep_alive_ = false;
+      } else {
+        forwarded.framing = http::BodyFraming::chunked;
+        response_chunked_ = true;
+      }
+      break;
+    case http::BodyFraming::none:
+      forwarded.framing = http::BodyFraming::none;
+      break;
+  }
+  // A response that arrives before the request body was fully read ends the connection:
+  // the rest of that body cannot be told apart from the next request.
+  if (request_ != RequestState::done) client_keep_alive_ = false;
+  forwarded.keep_alive = client_keep_alive_;
+  out_head_.clear();
+  http::write_response_head(out_head_, forwarded);
+  bytes_out_ += out_head_.size();
+
+  client_write_pending_ = true;
+  asio::async_write(socket_, asio::buffer(out_head_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->client_write_pending_ = false;
+                      if (self->closed_) return;
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->process_response();
+                    });
+}
+
+void ClientConnection::forward_response_body(std::span<const char> chunk) {
+  bytes_out_ += chunk.size();
+  client_write_pending_ = true;
+  auto done = [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+    self->client_write_pending_ = false;
+    if (self->closed_) return;
+    if (ec) {
+      self->close();
+      return;
+    }
+    self->process_response();
+  };
+  if (response_chunked_) {
+    out_chunk_header_size_ = chunk_header(out_chunk_header_, chunk.size());
+    const std::array<asio::const_buffer, 3> buffers{
+        asio::buffer(out_chunk_header_.data(), out_chunk_header_size_),
+        asio::buffer(chunk.data(), chunk.size()), asio::buffer(http::kChunkEnd.data(), 2)};
+    asio::async_write(socket_, buffers, std::move(done));
+  } else {
+    asio::async_write(socket_, asio::buffer(chunk.data(), chunk.size()), std::move(done));
+  }
+}
+
+void ClientConnection::on_response_complete() {
+  response_ = ResponseState::done;
+  // The upstream connection goes back to the pool when both messages ended cleanly.
+  const bool reusable = !response_close_delimited_ && request_ == RequestState::done &&
+                        response_parser_.head().keep_alive && up_begin_ == up_end_ &&
+                        !upstream_write_pending_;
+  if (upstream_) {
+    if (reusable) {
+      upstream_->idle_since_ms = steady_ms();
+      worker_.release_upstream(std::move(upstream_));
+    } else {
+      boost::system::error_code ec;
+      upstream_->socket.close(ec);
+      upstream_.reset();
+    }
+  }
+  if (response_chunked_) {
+    client_write_pending_ = true;
+    bytes_out_ += http::kLastChunk.size();
+    asio::async_write(socket_, asio::buffer(http::kLastChunk),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        self->client_write_pending_ = false;
+                        if (self->closed_) return;
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        self->finish_exchange(!self->client_keep_alive_);
+                      });
+    return;
+  }
+  finish_exchange(!client_keep_alive_);
+}
+
+// ---- both ------------------------------------------------------------------------------
+
+void ClientConnection::respond_error(int status, std::string_view message, bool close_after) {
+  status_ = status;
+  // Answered before the request was forwarded: its (empty) end must not be forwarded.
+  if (request_ == RequestState::none && parser_.in_message()) skip_message_ = true;
+  out_head_.clear();
+  http::write_error_response(out_head_, status, message, request_id_, close_after,
+                             version_ ? std::string_view(version_->name) : std::string_view());
+  bytes_out_ += out_head_.size();
+  client_write_pending_ = true;
+  asio::async_write(
+      socket_, asio::buffer(out_head_),
+      [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
+        self->client_write_pending_ = false;
+        if (self->closed_) return;
+        if (ec) {
+          self->close();
+          return;
+        }
+        self->finish_exchange(close_after);
+      });
+}
+
+void ClientConnection::finish_exchange(bool close_after) {
+  const bool gateway_error = response_ == ResponseState::none;  // we answered ourselves
+  worker_.count_request(gateway_error);
+  if (version_ != nullptr) {
+    // Gateway-made 502/504 count as the version's errors (SPEC section 4).
+    worker_.recorder().record(version_->series, core::epoch_second(core::SystemClock().now()),
+                              status_, steady_us() - started_us_, bytes_in_, bytes_out_);
+  }
+  reset_exchange();
+  if (close_after || closed_) {
+    close();
+    return;
+  }
+  set_deadline(worker_.options().idle_timeout);
+  process_input();
+}
+
+void ClientConnection::reset_exchange() {
+  request_ = RequestState::none;
+  response_ = ResponseState::none;
+  route_ = nullptr;
+  version_ = nullptr;
+  snapshot_.reset();
+  status_ = 0;
+  bytes_in_ = in_end_ - in_begin_;  // pipelined bytes already read belong to the next one
+  bytes_out_ = 0;
+  response_chunked_ = false;
+  response_close_delimited_ = false;
+  response_interim_ = false;
+  if (upstream_) {
+    boost::system::error_code ec;
+    upstream_->socket.close(ec);
+    upstream_.reset();
+  }
+}
+
+}  // namespace glidepath::gateway::detail

@@ -1,0 +1,117 @@
+// Internal: one client connection and the exchanges (request → upstream → response) it
+// carries, one at a time; pipelined requests wait in the read buffer until the response
+// before them is done (RFC 9112 9.3.2).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "gateway/worker.h"
+#include "http/parser.h"
+
+namespace glidepath::gateway::detail {
+
+class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
+ public:
+  ClientConnection(Worker& worker, tcp::socket socket);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  void start();
+  // Called by the worker's sweeper about ten times a second.
+  void check_deadline(int64_t now_ms);
+  // Graceful stop: close now if idle, else after the exchange in progress.
+  void close_when_idle();
+  void close();
+
+ private:
+  enum class RequestState { none, connecting, sending, done };
+  enum class ResponseState { none, awaiting_head, streaming, done };
+
+  // Client side.
+  void read_client();
+  void process_input();
+  void on_request_head();
+  void on_request_complete();
+  void on_parse_error();
+  void forward_request_body(std::span<const char> chunk);
+  void write_to_upstream(std::span<const asio::const_buffer> buffers, bool last);
+  // Upstream side.
+  void acquire_upstream();
+  void connect_next_upstream();
+  void on_upstream_ready();
+  void read_upstream();
+  void process_response();
+  void on_response_head();
+  void forward_response_body(std::span<const char> chunk);
+  void on_response_complete();
+  void upstream_failed(std::string_view what, bool timeout);
+  // Both.
+  void respond_error(int status, std::string_view message, bool close_after);
+  void finish_exchange(bool close_after);
+  void reset_exchange();
+  void set_deadline(core::Duration from_now);
+  bool request_retryable() const;
+
+  Worker& worker_;
+  tcp::socket socket_;
+  std::string client_address_;
+  bool closed_ = false;
+  bool close_when_idle_ = false;
+  bool client_read_pending_ = false;
+  bool client_write_pending_ = false;
+  bool upstream_write_pending_ = false;
+  bool upstream_read_pending_ = false;
+  int64_t deadline_ms_ = 0;
+
+  // Client input: parsed in place; body chunks are forwarded straight from here.
+  std::unique_ptr<char[]> in_;
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+  http::RequestParser parser_;
+  bool request_parser_paused_ = false;  // it stopped at an event: feed again before reading
+
+  // The exchange in progress.
+  RequestState request_ = RequestState::none;
+  ResponseState response_ = ResponseState::none;
+  std::shared_ptr<const ResolvedSnapshot> snapshot_;
+  const ServiceRoute* route_ = nullptr;
+  const VersionRoute* version_ = nullptr;
+  bool client_keep_alive_ = true;
+  bool client_http10_ = false;
+  bool request_has_body_ = false;
+  bool request_chunked_ = false;
+  bool expect_continue_ = false;
+  bool skip_message_ = false;
+  bool response_chunked_ = false;
+  bool response_close_delimited_ = false;
+  bool response_interim_ = false;
+  int status_ = 0;
+  int upstreams_tried_ = 0;
+  uint32_t rr_start_ = 0;
+  bool retried_ = false;
+  int64_t started_us_ = 0;
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
+  std::string request_id_;
+  std::string target_;          // normalised target
+  std::string forward_target_;  // what the upstream gets (prefix stripped if the route says)
+  std::string up_head_;         // serialised request head for the upstream
+  std::string out_head_;        // serialised response head (or error response) for the client
+  std::array<char, 24> up_chunk_header_{};
+  size_t up_chunk_header_size_ = 0;
+  std::array<char, 24> out_chunk_header_{};
+  size_t out_chunk_header_size_ = 0;
+
+  // Upstream.
+  std::unique_ptr<UpstreamConnection> upstream_;
+  std::unique_ptr<char[]> up_in_;
+  size_t up_begin_ = 0;
+  size_t up_end_ = 0;
+  http::ResponseParser response_parser_;
+  bool response_parser_paused_ = false;
+};
+
+}  // namespace glidepath::gateway::detail

@@ -1,0 +1,85 @@
+// The data plane: worker threads that accept client connections and proxy them to the
+// versions' upstreams (SPEC section 4). No Asio in this header, so the rest of the
+// program stays quick to compile; the event loops live in gateway.cpp and worker.cpp.
+//
+// Threading (STYLE.md habit 2, after Envoy's workers): each worker has its own event
+// loop, its own SO_REUSEPORT listening socket, its own upstream connection pools, its own
+// metrics recorder and its own pointer to the current routing snapshot. A connection
+// belongs to one worker for its whole life, so nothing on the request path is shared
+// between threads. publish() hands a new snapshot to every worker's loop; a request in
+// flight finishes on the snapshot it started with.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/result.h"
+#include "core/units.h"
+#include "gateway/routing.h"
+
+namespace glidepath::metrics {
+class WorkerRecorder;
+class SeriesRegistry;
+}  // namespace glidepath::metrics
+
+namespace glidepath::gateway {
+
+struct GatewayOptions {
+  core::HostPort listen{"127.0.0.1", 8080};  // port 0 picks a free port (tests)
+  int workers = 0;                           // 0 = one per CPU this process may run on
+  core::Duration header_timeout = std::chrono::seconds(10);
+  core::Duration request_timeout = std::chrono::seconds(30);
+  core::Duration idle_timeout = std::chrono::seconds(60);
+  core::Duration connect_timeout = std::chrono::seconds(5);
+  uint64_t max_header_bytes = 16384;
+  uint64_t max_body_bytes = 10485760;
+  size_t max_series = 4096;  // must match the SeriesRegistry's capacity
+};
+
+struct GatewayStats {
+  uint64_t connections_accepted = 0;
+  uint64_t requests = 0;
+  uint64_t gateway_errors = 0;  // responses the gateway made itself (4xx/5xx)
+  uint64_t upstream_connects = 0;
+  uint64_t snapshot_generation = 0;  // the oldest generation any worker still routes with
+};
+
+class Gateway {
+ public:
+  // Binds the listener on every worker and starts the threads. Fails (with the reason)
+  // when the address cannot be bound.
+  static core::Result<std::unique_ptr<Gateway>> start(const GatewayOptions& options,
+                                                      std::shared_ptr<const Snapshot> snapshot);
+  ~Gateway();  // stop() if still running
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Hands `snapshot` to every worker and waits until each has adopted it (or `timeout`
+  // passed): returns true when every worker routes with it. Requests already in flight
+  // finish on the snapshot they started with; none is failed or dropped.
+  bool publish(std::shared_ptr<const Snapshot> snapshot,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+
+  uint16_t port() const;  // the bound port
+  int worker_count() const;
+  // One recorder per worker, for the metrics collector; they live as long as the Gateway.
+  std::vector<const metrics::WorkerRecorder*> recorders() const;
+  GatewayStats stats() const;
+
+  // Stops accepting, lets requests in flight finish for up to `grace`, then closes
+  // everything and joins the threads.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+  struct Impl;
+
+ private:
+  explicit Gateway(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// How many CPUs this process may run on (sched_getaffinity), at least 1.
+int usable_cpus();
+
+}  // namespace glidepath::gateway

@@ -1,0 +1,193 @@
+#include "gateway/worker.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <random>
+
+#include "core/clock.h"
+#include "gateway/client_connection.h"
+
+namespace glidepath::gateway::detail {
+
+namespace {
+// Idle upstream connections kept per worker per upstream address.
+constexpr size_t kMaxIdlePerUpstream = 64;
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+}  // namespace
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Worker::Worker(int index, const GatewayOptions& options)
+    : index_(index),
+      options_(options),
+      io_(1),
+      acceptor_(io_),
+      sweeper_(io_),
+      recorder_(options.max_series),
+      rng_state_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32) | 1) {}
+
+Worker::~Worker() = default;
+
+core::Result<uint16_t> Worker::listen(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) {
+    // Every worker listens on the same port; the kernel spreads new connections over
+    // them, so no accept lock is shared between threads.
+    using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    acceptor_.set_option(reuse_port(true), ec);
+  }
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::fail("cannot listen on " + endpoint.address().to_string() + ":" +
+                      std::to_string(endpoint.port()) + ": " + ec.message());
+  }
+  return acceptor_.local_endpoint().port();
+}
+
+void Worker::run() {
+  accept();
+  sweep();
+  io_.run();
+}
+
+void Worker::accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (stopping_) return;
+    if (!ec) {
+      connections_accepted.store(connections_accepted.load(std::memory_order_relaxed) + 1,
+                                 std::memory_order_relaxed);
+      std::make_shared<ClientConnection>(*this, std::move(socket))->start();
+    }
+    if (acceptor_.is_open()) accept();
+  });
+}
+
+void Worker::sweep() {
+  sweeper_.expires_after(kSweepInterval);
+  sweeper_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const int64_t now = steady_ms();
+    recorder_.advance(core::epoch_second(core::SystemClock().now()));
+    // Collect first: a deadline may close a connection and so change the set.
+    std::vector<std::shared_ptr<ClientConnection>> due;
+    for (ClientConnection* c : connections_) {
+      if (auto alive = c->weak_from_this().lock()) due.push_back(std::move(alive));
+    }
+    for (auto& c : due)
+      c->check_deadline(now);
+    // Idle upstream connections older than idle_timeout are closed: the upstream would
+    // close them soon anyway, and a closed one would cost a failed attempt.
+    const int64_t idle_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.idle_timeout).count();
+    for (auto& [endpoint, pool] : pools_) {
+      std::erase_if(pool->idle, [&](const std::unique_ptr<UpstreamConnection>& u) {
+        return now - u->idle_since_ms > idle_ms;
+      });
+    }
+    if (!stopping_ || !connections_.empty()) sweep();
+  });
+}
+
+void Worker::adopt(std::shared_ptr<const ResolvedSnapshot> snapshot) {
+  // A copy per worker, so connections share a control block with their own worker only:
+  // taking a reference per request never touches another core's cache line.
+  snapshot_ = std::make_shared<const ResolvedSnapshot>(*snapshot);
+  pool_by_index_.clear();
+  pool_by_index_.reserve(snapshot_->endpoints.size());
+  for (const tcp::endpoint& endpoint : snapshot_->endpoints) {
+    auto& pool = pools_[endpoint];
+    if (!pool) {
+      pool = std::make_unique<UpstreamPool>();
+      pool->endpoint = endpoint;
+    }
+    pool_by_index_.push_back(pool.get());
+  }
+  for (const ServiceRoute& service : snapshot_->routes->services) {
+    for (const VersionRoute& version : service.versions) {
+      recorder_.prepare(version.series);
+      if (version.series >= round_robin_.size()) round_robin_.resize(version.series + 1, 0);
+    }
+  }
+  generation.store(snapshot_->routes->generation, std::memory_order_release);
+}
+
+uint32_t Worker::next_round_robin(metrics::SeriesId series) {
+  if (series >= round_robin_.size()) round_robin_.resize(series + 1, 0);
+  return round_robin_[series]++;
+}
+
+uint64_t Worker::random() {
+  // xorshift64*: fast, worker-local, good enough for traffic splitting and ids.
+  rng_state_ ^= rng_state_ >> 12;
+  rng_state_ ^= rng_state_ << 25;
+  rng_state_ ^= rng_state_ >> 27;
+  return rng_state_ * 0x2545F4914F6CDD1DULL;
+}
+
+void Worker::remove(ClientConnection* connection) {
+  connections_.erase(connection);
+  open_connections.store(connections_.size(), std::memory_order_relaxed);
+}
+
+void Worker::release_upstream(std::unique_ptr<UpstreamConnection> connection) {
+  // Pools are kept by address for the worker's life, so a connection goes back to its
+  // pool even when a new snapshot arrived while it was in use.
+  UpstreamPool* pool = connection->pool;
+  if (pool == nullptr || pool->idle.size() >= kMaxIdlePerUpstream || stopping_) return;
+  pool->idle.push_back(std::move(connection));
+}
+
+void Worker::count_request(bool gateway_error) {
+  requests.store(requests.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (gateway_error) {
+    gateway_errors.store(gateway_errors.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+  }
+}
+
+void Worker::begin_stop() {
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (auto& [endpoint, pool] : pools_)
+    pool->idle.clear();
+  std::vector<std::shared_ptr<ClientConnection>> all;
+  for (ClientConnection* c : connections_) {
+    if (auto alive = c->weak_from_this().lock()) all.push_back(std::move(alive));
+  }
+  for (auto& c : all)
+    c->close_when_idle();
+}
+
+void Worker::force_stop() {
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  sweeper_.cancel();
+  for (auto& [endpoint, pool] : pools_)
+    pool->idle.clear();
+  std::vector<std::shared_ptr<ClientConnection>> all;
+  for (ClientConnection* c : connections_) {
+    if (auto alive = c->weak_from_this().lock()) all.push_back(std::move(alive));
+  }
+  for (auto& c : all)
+    c->close();
+  io_.stop();
+}
+
+}  // namespace glidepath::gateway::detail

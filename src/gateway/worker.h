@@ -1,0 +1,114 @@
+// Internal to the gateway module: a worker's event loop, its connections and upstream
+// pools. Only gateway.cpp and worker.cpp include this header (it pulls in Asio).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/result.h"
+#include "gateway/gateway.h"
+#include "gateway/routing.h"
+#include "metrics/worker_recorder.h"
+
+namespace glidepath::gateway::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// A snapshot with its upstream addresses resolved (on the publishing thread, so no
+// worker ever blocks in getaddrinfo).
+struct ResolvedSnapshot {
+  std::shared_ptr<const Snapshot> routes;
+  std::vector<tcp::endpoint> endpoints;  // index = Snapshot::upstreams index
+};
+
+// Milliseconds of the monotonic clock: deadlines and latencies.
+int64_t steady_ms();
+int64_t steady_us();
+
+class Worker;
+class ClientConnection;
+
+// One keep-alive connection to an upstream, owned by the exchange using it or, while
+// idle, by its pool.
+struct UpstreamConnection {
+  explicit UpstreamConnection(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  struct UpstreamPool* pool = nullptr;  // pools live as long as their worker
+  int64_t idle_since_ms = 0;
+  bool reused = false;  // taken from the pool rather than freshly connected
+};
+
+// The idle connections of one worker to one upstream address.
+struct UpstreamPool {
+  tcp::endpoint endpoint;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle;
+  int64_t down_until_ms = 0;  // refused recently: try the other upstreams first
+};
+
+class Worker {
+ public:
+  Worker(int index, const GatewayOptions& options);
+  ~Worker();
+
+  // Opens this worker's listening socket (SO_REUSEPORT) on `endpoint`; returns the port.
+  core::Result<uint16_t> listen(const tcp::endpoint& endpoint);
+  void run();  // the thread's body: the event loop until stopped
+
+  // ---- from other threads, through post() ----
+  void adopt(std::shared_ptr<const ResolvedSnapshot> snapshot);  // on the worker's thread
+  void begin_stop();  // stop accepting; idle connections close, busy ones after their exchange
+  void force_stop();  // close everything; the loop ends
+
+  // ---- for connections (worker thread only) ----
+  const GatewayOptions& options() const { return options_; }
+  asio::io_context& io() { return io_; }
+  const std::shared_ptr<const ResolvedSnapshot>& snapshot() const { return snapshot_; }
+  metrics::WorkerRecorder& recorder() { return recorder_; }
+  UpstreamPool& pool(uint32_t index) { return *pool_by_index_[index]; }
+  uint32_t next_round_robin(metrics::SeriesId series);
+  uint64_t random();
+  bool stopping() const { return stopping_; }
+  void add(ClientConnection* connection) {
+    connections_.insert(connection);
+    open_connections.store(connections_.size(), std::memory_order_relaxed);
+  }
+  void remove(ClientConnection* connection);
+  void release_upstream(std::unique_ptr<UpstreamConnection> connection);
+  void count_request(bool gateway_error);
+
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> gateway_errors{0};
+  std::atomic<uint64_t> upstream_connects{0};
+  std::atomic<uint64_t> generation{0};
+  std::atomic<size_t> open_connections{0};
+
+ private:
+  void accept();
+  void sweep();
+
+  const int index_;
+  const GatewayOptions& options_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer sweeper_;
+  metrics::WorkerRecorder recorder_;
+  std::shared_ptr<const ResolvedSnapshot> snapshot_;
+  std::map<tcp::endpoint, std::unique_ptr<UpstreamPool>> pools_;
+  std::vector<UpstreamPool*> pool_by_index_;
+  std::vector<uint32_t> round_robin_;  // by series id
+  std::unordered_set<ClientConnection*> connections_;
+  uint64_t rng_state_;
+  bool stopping_ = false;
+};
+
+}  // namespace glidepath::gateway::detail
