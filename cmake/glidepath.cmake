@@ -10,12 +10,12 @@ function(glidepath_module name)
   target_link_libraries(glidepath_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# glidepath_test(NAME SOURCES a_test.cpp ... DEPS glidepath_x ...)
+# glidepath_test(NAME SOURCES a_test.cpp ... DEPS glidepath_x ... [ENV VAR=value ...])
 # One GoogleTest binary per module; each TEST becomes its own CTest entry so ctest -j
-# spreads them over the cores. LABELS and RESOURCE_LOCK can be added by the caller.
+# spreads them over the cores. Every test sees GLIDEPATH_SOURCE_DIR; ENV adds more.
 include(GoogleTest)
 function(glidepath_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;ENV" ${ARGN})
   if(GLIDEPATH_FUZZ)
     return()
   endif()
@@ -23,6 +23,15 @@ function(glidepath_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
                        PROPERTIES ENVIRONMENT "GLIDEPATH_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # gtest_discover_tests (CMake 3.25) re-splits property values on ';', so a second
+  # variable would become a property name: set the whole list once the tests are known.
+  if(ARG_ENV)
+    set(script "${CMAKE_CURRENT_BINARY_DIR}/${name}_environment.cmake")
+    string(JOIN ";" environment "GLIDEPATH_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${ARG_ENV})
+    file(GENERATE OUTPUT "${script}" CONTENT
+         "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES ENVIRONMENT [==[${environment}]==])\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")
+  endif()
 endfunction()
 
 # glidepath_fuzzer(NAME SOURCE fuzz_x.cpp DEPS ...)
