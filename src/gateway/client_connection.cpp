@@ -75,7 +75,9 @@ ClientConnection::~ClientConnection() {
 }
 
 void ClientConnection::start() {
-  set_deadline(worker_.options().idle_timeout);
+  // A new connection owes us its first request within header_timeout, as nginx's
+  // client_header_timeout: holding silent connections open costs nothing to an attacker.
+  set_deadline(worker_.options().header_timeout);
   read_client();
 }
 
@@ -164,7 +166,12 @@ void ClientConnection::process_input() {
     // One exchange at a time: pipelined bytes wait for the response before them, and a
     // body chunk in flight to the upstream still points into the buffer.
     if (request_ == RequestState::connecting || request_ == RequestState::done) return;
-    if (upstream_write_pending_ || client_write_pending_) return;
+    if (upstream_write_pending_) return;
+    // A response body on its way to the client must not hold up the request body on its
+    // way up: an upstream that answers while it reads (an echo) would wait for the rest of
+    // the request while we wait for its response. Anything else we write to the client
+    // (100 Continue, an error) goes out before more input is read.
+    if (client_write_pending_ && response_ != ResponseState::streaming) return;
     if (request_ == RequestState::none && response_ != ResponseState::none) return;
     // After an event the parser may hold a zero-width one (the end of a bodiless
     // message), which an empty feed delivers; only then is more input needed.
@@ -386,10 +393,11 @@ void ClientConnection::on_upstream_ready() {
 
 void ClientConnection::write_to_upstream(std::span<const asio::const_buffer> buffers, bool last) {
   upstream_write_pending_ = true;
-  std::array<asio::const_buffer, 3> sequence{};
-  std::copy(buffers.begin(), buffers.end(), sequence.begin());
+  // The buffer sequence must outlive the write: async_write keeps the span, not a copy of
+  // the descriptors, and reads them again whenever the upstream accepts only part of it.
+  std::copy(buffers.begin(), buffers.end(), up_write_buffers_.begin());
   asio::async_write(upstream_->socket,
-                    std::span<const asio::const_buffer>(sequence.data(), buffers.size()),
+                    std::span<const asio::const_buffer>(up_write_buffers_.data(), buffers.size()),
                     [self = shared_from_this(), last](const boost::system::error_code& ec, size_t) {
                       self->upstream_write_pending_ = false;
                       if (self->closed_ || !self->upstream_) return;
@@ -562,8 +570,15 @@ void ClientConnection::on_response_head() {
       forwarded.content_length = head.content_length;
       break;
     case http::BodyFraming::chunked:
-      forwarded.framing = http::BodyFraming::chunked;
-      response_chunked_ = true;
+      // An HTTP/1.0 client cannot read chunked (RFC 9112 7.1): it gets the decoded body
+      // delimited by the end of the connection.
+      if (client_http10_) {
+        forwarded.framing = http::BodyFraming::until_close;
+        client_keep_alive_ = false;
+      } else {
+        forwarded.framing = http::BodyFraming::chunked;
+        response_chunked_ = true;
+      }
       break;
     case http::BodyFraming::until_close:
       // Re-framed as chunked for HTTP/1.1 clients so their connection survives; an
@@ -578,11 +593,20 @@ void ClientConnection::on_response_head() {
       break;
     case http::BodyFraming::none:
       forwarded.framing = http::BodyFraming::none;
+      // A response to HEAD, and a 304, announce the length a GET would have had (RFC 9110
+      // 8.6, 9.3.2, 15.4.5); it is passed on, with no body after it.
+      if ((parser_.head().method == "HEAD" || head.status == 304) &&
+          !head.find("content-length").empty()) {
+        forwarded.framing = http::BodyFraming::length;
+        forwarded.content_length = head.content_length;
+      }
       break;
   }
   // A response that arrives before the request body was fully read ends the connection:
   // the rest of that body cannot be told apart from the next request.
   if (request_ != RequestState::done) client_keep_alive_ = false;
+  // Stopping: say so, rather than close a connection the client thinks it may reuse.
+  if (close_when_idle_) client_keep_alive_ = false;
   forwarded.keep_alive = client_keep_alive_;
   out_head_.clear();
   http::write_response_head(out_head_, forwarded);
@@ -662,6 +686,9 @@ void ClientConnection::on_response_complete() {
 
 void ClientConnection::respond_error(int status, std::string_view message, bool close_after) {
   status_ = status;
+  // Refused before its head was read (malformed, too large, too slow): the answer still
+  // gets an id of its own (SPEC section 4: every gateway error carries one).
+  if (request_id_.empty()) generate_request_id(request_id_, worker_.random(), worker_.random());
   // Answered before the request was forwarded: its (empty) end must not be forwarded.
   if (request_ == RequestState::none && parser_.in_message()) skip_message_ = true;
   out_head_.clear();
@@ -711,6 +738,7 @@ void ClientConnection::reset_exchange() {
   response_chunked_ = false;
   response_close_delimited_ = false;
   response_interim_ = false;
+  request_id_.clear();  // the next request brings or gets its own
   if (upstream_) {
     boost::system::error_code ec;
     upstream_->socket.close(ec);

@@ -102,6 +102,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::string out_head_;        // serialised response head (or error response) for the client
   std::array<char, 24> up_chunk_header_{};
   size_t up_chunk_header_size_ = 0;
+  std::array<asio::const_buffer, 3> up_write_buffers_{};  // of the write to the upstream in flight
   std::array<char, 24> out_chunk_header_{};
   size_t out_chunk_header_size_ = 0;
 
