@@ -63,6 +63,7 @@ ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
       parser_(request_limits(worker.options())),
       up_in_(new char[kBufferBytes]),
       response_parser_(static_cast<size_t>(worker.options().max_header_bytes)) {
+  out_gather_.reserve(kMaxGather);
   boost::system::error_code ec;
   const auto remote = socket_.remote_endpoint(ec);
   if (!ec) client_address_ = remote.address().to_string();
@@ -195,12 +196,20 @@ void ClientConnection::process_input() {
         on_request_head();
         return;
       case http::ParseEvent::body:
+        if (discarding_body_) continue;  // the response is out; the rest goes nowhere
         forward_request_body(parser_.body_chunk());
         return;
       case http::ParseEvent::message_complete:
         if (skip_message_) {
           skip_message_ = false;  // a bodiless request we already answered ourselves
           continue;
+        }
+        if (discarding_body_) {
+          // The rest of a body the upstream no longer wanted is read: the connection can
+          // carry the next request (as nginx's discarded request body).
+          discarding_body_ = false;
+          finish_exchange(!client_keep_alive_);
+          return;
         }
         on_request_complete();
         return;
@@ -517,7 +526,13 @@ void ClientConnection::process_response() {
     if (client_write_pending_) return;
     if (response_ == ResponseState::none || response_ == ResponseState::done) return;
     if (up_begin_ == up_end_ && !response_parser_paused_) {
-      read_upstream();
+      // Everything parsed from this read goes to the client in one write (head, body and
+      // chunk framing together); only after it may the buffer be read into again.
+      if (!out_gather_.empty()) {
+        flush_response(false);
+      } else {
+        read_upstream();
+      }
       return;
     }
     const http::FeedResult r =
@@ -534,10 +549,14 @@ void ClientConnection::process_response() {
           continue;
         }
         on_response_head();
-        return;
+        continue;
       case http::ParseEvent::body:
-        forward_response_body(response_parser_.body_chunk());
-        return;
+        append_response_body(response_parser_.body_chunk());
+        if (out_gather_.size() + 3 > kMaxGather) {
+          flush_response(false);
+          return;
+        }
+        continue;
       case http::ParseEvent::message_complete:
         if (response_interim_) {
           response_interim_ = false;
@@ -546,10 +565,36 @@ void ClientConnection::process_response() {
         on_response_complete();
         return;
       case http::ParseEvent::error:
+        out_gather_.clear();
+        out_chunk_headers_used_ = 0;
         upstream_failed(response_parser_.error().reason, false);
         return;
     }
   }
+}
+
+void ClientConnection::flush_response(bool exchange_done) {
+  client_write_pending_ = true;
+  asio::async_write(
+      socket_, out_gather_,
+      [self = shared_from_this(), exchange_done](const boost::system::error_code& ec, size_t) {
+        self->client_write_pending_ = false;
+        self->out_gather_.clear();
+        self->out_chunk_headers_used_ = 0;
+        if (self->closed_) return;
+        if (ec) {
+          self->close();
+          return;
+        }
+        if (!exchange_done) {
+          self->process_response();
+          self->process_input();
+        } else if (self->discarding_body_) {
+          self->process_input();  // reads the body's rest, then finishes
+        } else {
+          self->finish_exchange(!self->client_keep_alive_);
+        }
+      });
 }
 
 void ClientConnection::on_response_head() {
@@ -602,49 +647,25 @@ void ClientConnection::on_response_head() {
       }
       break;
   }
-  // A response that arrives before the request body was fully read ends the connection:
-  // the rest of that body cannot be told apart from the next request.
-  if (request_ != RequestState::done) client_keep_alive_ = false;
   // Stopping: say so, rather than close a connection the client thinks it may reuse.
   if (close_when_idle_) client_keep_alive_ = false;
   forwarded.keep_alive = client_keep_alive_;
   out_head_.clear();
   http::write_response_head(out_head_, forwarded);
   bytes_out_ += out_head_.size();
-
-  client_write_pending_ = true;
-  asio::async_write(socket_, asio::buffer(out_head_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->client_write_pending_ = false;
-                      if (self->closed_) return;
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->process_response();
-                    });
+  out_gather_.push_back(asio::buffer(out_head_));
 }
 
-void ClientConnection::forward_response_body(std::span<const char> chunk) {
+void ClientConnection::append_response_body(std::span<const char> chunk) {
   bytes_out_ += chunk.size();
-  client_write_pending_ = true;
-  auto done = [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-    self->client_write_pending_ = false;
-    if (self->closed_) return;
-    if (ec) {
-      self->close();
-      return;
-    }
-    self->process_response();
-  };
   if (response_chunked_) {
-    out_chunk_header_size_ = chunk_header(out_chunk_header_, chunk.size());
-    const std::array<asio::const_buffer, 3> buffers{
-        asio::buffer(out_chunk_header_.data(), out_chunk_header_size_),
-        asio::buffer(chunk.data(), chunk.size()), asio::buffer(http::kChunkEnd.data(), 2)};
-    asio::async_write(socket_, buffers, std::move(done));
+    auto& header = out_chunk_headers_[out_chunk_headers_used_++];
+    const size_t size = chunk_header(header, chunk.size());
+    out_gather_.push_back(asio::buffer(header.data(), size));
+    out_gather_.push_back(asio::buffer(chunk.data(), chunk.size()));
+    out_gather_.push_back(asio::buffer(http::kChunkEnd.data(), http::kChunkEnd.size()));
   } else {
-    asio::async_write(socket_, asio::buffer(chunk.data(), chunk.size()), std::move(done));
+    out_gather_.push_back(asio::buffer(chunk.data(), chunk.size()));
   }
 }
 
@@ -664,22 +685,22 @@ void ClientConnection::on_response_complete() {
       upstream_.reset();
     }
   }
+  // The upstream answered before it had the whole request body (an echo, an early
+  // error): the rest of the body is read and dropped so the connection stays usable.
+  if (request_ != RequestState::done) discarding_body_ = true;
   if (response_chunked_) {
-    client_write_pending_ = true;
+    out_gather_.push_back(asio::buffer(http::kLastChunk));
     bytes_out_ += http::kLastChunk.size();
-    asio::async_write(socket_, asio::buffer(http::kLastChunk),
-                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                        self->client_write_pending_ = false;
-                        if (self->closed_) return;
-                        if (ec) {
-                          self->close();
-                          return;
-                        }
-                        self->finish_exchange(!self->client_keep_alive_);
-                      });
+  }
+  if (out_gather_.empty()) {
+    if (discarding_body_) {
+      process_input();
+    } else {
+      finish_exchange(!client_keep_alive_);
+    }
     return;
   }
-  finish_exchange(!client_keep_alive_);
+  flush_response(true);
 }
 
 // ---- both ------------------------------------------------------------------------------
@@ -738,6 +759,7 @@ void ClientConnection::reset_exchange() {
   response_chunked_ = false;
   response_close_delimited_ = false;
   response_interim_ = false;
+  discarding_body_ = false;
   request_id_.clear();  // the next request brings or gets its own
   if (upstream_) {
     boost::system::error_code ec;

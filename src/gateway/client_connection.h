@@ -6,6 +6,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/worker.h"
 #include "http/parser.h"
@@ -45,7 +46,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void read_upstream();
   void process_response();
   void on_response_head();
-  void forward_response_body(std::span<const char> chunk);
+  void append_response_body(std::span<const char> chunk);
+  void flush_response(bool exchange_done);
   void on_response_complete();
   void upstream_failed(std::string_view what, bool timeout);
   // Both.
@@ -103,8 +105,14 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::array<char, 24> up_chunk_header_{};
   size_t up_chunk_header_size_ = 0;
   std::array<asio::const_buffer, 3> up_write_buffers_{};  // of the write to the upstream in flight
-  std::array<char, 24> out_chunk_header_{};
-  size_t out_chunk_header_size_ = 0;
+  // What goes to the client in the next write: response head, body pieces (pointing into
+  // up_in_) and chunk framing, gathered so a small response leaves in one writev.
+  static constexpr size_t kMaxGather = 48;
+  std::vector<asio::const_buffer> out_gather_;
+  std::array<std::array<char, 24>, kMaxGather / 3> out_chunk_headers_{};
+  size_t out_chunk_headers_used_ = 0;
+  // The response ended before the request body did: the rest is read and dropped.
+  bool discarding_body_ = false;
 
   // Upstream.
   std::unique_ptr<UpstreamConnection> upstream_;
