@@ -1,9 +1,15 @@
 #include "admin/http_server.h"
 
+#include <fmt/format.h>
+
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -96,10 +102,37 @@ void parse_target(std::string_view target, Request& request) {
   }
 }
 
+// The streams the server is writing, so stop() can detach them before the io_context
+// they post to goes away.
+class StreamRegistry {
+ public:
+  void add(const std::shared_ptr<StreamBody>& stream) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(streams_, [](const std::weak_ptr<StreamBody>& s) { return s.expired(); });
+    streams_.push_back(stream);
+  }
+  void abort_all() {
+    std::lock_guard lock(mutex_);
+    for (const auto& weak : streams_) {
+      if (auto stream = weak.lock()) stream->abort();
+    }
+    streams_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<StreamBody>> streams_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler,
+          StreamRegistry& streams)
+      : stream_(std::move(socket)),
+        timer_(stream_.get_executor()),
+        options_(options),
+        handler_(handler),
+        streams_(streams) {}
 
   void start() { read(); }
 
@@ -121,10 +154,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       if (ec == bhttp::error::body_limit) {
-        respond(Response::error(413, "request body too large"), false);
+        respond(Response::error(413, "request body too large"), false, false);
       } else if (ec != asio::error::operation_aborted && ec != beast::error::timeout &&
                  ec != asio::error::eof && ec != asio::error::connection_reset) {
-        respond(Response::error(400, "malformed request: " + ec.message()), false);
+        respond(Response::error(400, "malformed request: " + ec.message()), false, false);
       }
       return;
     }
@@ -134,6 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.target = std::string(message.target());
     request.body = std::move(message.body());
     request.authorization = std::string(message[bhttp::field::authorization]);
+    request.last_event_id = std::string(message["Last-Event-ID"]);
     parse_target(request.target, request);
 
     Response response;
@@ -148,19 +182,28 @@ class Session : public std::enable_shared_from_this<Session> {
         response = Response::error(500, std::string("internal error: ") + e.what());
       }
     }
-    respond(std::move(response), message.keep_alive());
+    if (response.stream) {
+      start_stream(std::move(response));
+      return;
+    }
+    respond(std::move(response), message.keep_alive(), request.method == "HEAD");
   }
 
-  void respond(Response response, bool keep_alive) {
+  void respond(Response response, bool keep_alive, bool head_request) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), 11);
     out->set(bhttp::field::content_type, response.content_type);
     out->set(bhttp::field::cache_control, "no-store");
     for (auto& [name, value] : response.headers)
       out->set(name, value);
-    out->body() = std::move(response.body);
+    if (head_request) {
+      // The length the GET would have, and no body (RFC 9110 9.3.2).
+      out->content_length(response.body.size());
+    } else {
+      out->body() = std::move(response.body);
+      out->prepare_payload();
+    }
     out->keep_alive(keep_alive);
-    out->prepare_payload();
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out, keep_alive](beast::error_code ec, size_t) {
                          if (ec) return;
@@ -172,11 +215,113 @@ class Session : public std::enable_shared_from_this<Session> {
                        });
   }
 
+  // ---- Streaming responses (server-sent events) ----
+  // The body is delimited by the end of the connection (RFC 9112 6.3, item 8), so the
+  // response says Connection: close and the session ends with the stream. The socket is
+  // used directly: tcp_stream's single expiry would also cut the read that only waits to
+  // learn that the client left.
+
+  void start_stream(Response response) {
+    body_ = std::move(response.stream);
+    streams_.add(body_);
+    stream_.expires_never();
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", response.status,
+                                   std::string_view(reason.data(), reason.size()));
+    head += fmt::format("Content-Type: {}\r\nCache-Control: no-store\r\n", response.content_type);
+    for (const auto& [name, value] : response.headers)
+      head += fmt::format("{}: {}\r\n", name, value);
+    head += "Connection: close\r\n\r\n";
+    head += response.body;  // anything the handler wrote first
+    write_stream_data(std::move(head));
+    watch_for_close();
+    schedule_heartbeat();
+    std::weak_ptr<Session> weak = weak_from_this();
+    auto executor = stream_.get_executor();
+    body_->set_wake([weak, executor] {
+      asio::post(executor, [weak] {
+        if (auto self = weak.lock()) self->pump();
+      });
+    });
+  }
+
+  void pump() {
+    if (closed_ || writing_) return;
+    if (body_->aborted()) return close_stream();
+    std::string data = body_->take();
+    if (data.empty()) {
+      if (body_->finished()) close_stream();
+      return;
+    }
+    write_stream_data(std::move(data));
+  }
+
+  void write_stream_data(std::string data) {
+    writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
+    auto out = std::make_shared<std::string>(std::move(data));
+    asio::async_write(stream_.socket(), asio::buffer(*out),
+                      [self = shared_from_this(), out](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) {
+                          self->body_->abort();
+                          return self->close_stream();
+                        }
+                        self->pump();
+                      });
+  }
+
+  void watch_for_close() {
+    stream_.socket().async_read_some(
+        asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) {
+            // The client left (or we closed): nobody reads what the producer pushes.
+            self->body_->abort();
+            return self->close_stream();
+          }
+          self->watch_for_close();  // a client has nothing to say here: ignore it
+        });
+  }
+
+  void schedule_heartbeat() {
+    const auto interval = body_->options().heartbeat_interval;
+    if (interval.count() <= 0) return;
+    timer_.expires_after(interval);
+    timer_.async_wait([self = shared_from_this(), interval](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      if (self->writing_ && std::chrono::steady_clock::now() - self->write_started_ > interval) {
+        // A write stuck for a whole interval: the client stopped reading.
+        self->body_->abort();
+        return self->close_stream();
+      }
+      self->body_->push(self->body_->options().heartbeat);
+      self->schedule_heartbeat();
+    });
+  }
+
+  void close_stream() {
+    if (closed_) return;
+    closed_ = true;
+    body_->abort();
+    timer_.cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  asio::steady_timer timer_;
   const ServerOptions& options_;
   const Handler& handler_;
+  StreamRegistry& streams_;
+
+  std::shared_ptr<StreamBody> body_;
+  bool writing_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point write_started_{};
+  std::array<char, 512> scratch_{};
 };
 
 }  // namespace
@@ -188,11 +333,12 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{io};
   std::thread thread;
   uint16_t port = 0;
+  StreamRegistry streams;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), options, handler)->start();
+      if (!ec) std::make_shared<Session>(std::move(socket), options, handler, streams)->start();
       if (acceptor.is_open()) accept();
     });
   }
@@ -248,6 +394,8 @@ void HttpServer::stop() {
     impl_->io.stop();
   });
   impl_->thread.join();
+  // Nothing may post to the io_context once it is gone: producers now see closed streams.
+  impl_->streams.abort_all();
 }
 
 }  // namespace glidepath::admin

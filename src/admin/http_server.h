@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/stream_body.h"
 #include "core/result.h"
 #include "core/units.h"
 
@@ -22,6 +23,7 @@ struct Request {
   std::map<std::string, std::string> query;  // decoded
   std::string body;
   std::string authorization;  // the Authorization header, if any
+  std::string last_event_id;  // the Last-Event-ID header (an SSE client reconnecting), if any
   std::string_view query_value(std::string_view name) const;
 };
 
@@ -30,6 +32,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is written as the stream produces it (server-sent events) instead
+  // of `body`; the connection closes when the stream finishes or the client leaves.
+  std::shared_ptr<StreamBody> stream;
 
   static Response json(int status, std::string body);
   // {"error": message}
@@ -47,6 +52,7 @@ struct ServerOptions {
 class HttpServer {
  public:
   // Binds and starts serving on its own thread; `handler` runs on that thread.
+  // Streams still open when the server stops are aborted (their pushes return false).
   static core::Result<std::unique_ptr<HttpServer>> start(const ServerOptions& options,
                                                          Handler handler);
   ~HttpServer();

@@ -12,6 +12,10 @@ int main(int argc, char** argv) {
   glidepath::cli::add_plan_command(app, exit_code);
   glidepath::cli::add_sample_backend_command(app, exit_code);
   glidepath::cli::add_serve_command(app, exit_code);
+  glidepath::cli::add_deploy_command(app, exit_code);
+  glidepath::cli::add_status_command(app, exit_code);
+  glidepath::cli::add_control_commands(app, exit_code);
+  glidepath::cli::add_demo_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,7 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "admin/admin_api.h"
 #include "admin/http_server.h"
+#include "controller/controller.h"
+#include "controller/hook_runner.h"
 #include "core/clock.h"
 #include "gateway/gateway.h"
 #include "gateway/routing.h"
@@ -77,7 +80,12 @@ struct Runtime::Impl {
   std::unique_ptr<admin::HttpServer> admin;
 
   std::mutex snapshot_mutex;
-  std::shared_ptr<const gateway::Snapshot> snapshot;  // the one last published
+  std::shared_ptr<const gateway::Snapshot> snapshot;       // the one last published
+  std::map<std::string, gateway::ServiceRuntime> routing;  // by service, what it was built from
+  uint64_t generation = 1;
+
+  std::unique_ptr<controller::HookRunner> hooks;
+  std::unique_ptr<controller::Controller> controller;
 
   std::thread collector_thread;
   std::mutex stop_mutex;
@@ -90,6 +98,33 @@ struct Runtime::Impl {
     return snapshot;
   }
 
+  // One service's routing changed (a weight step, a rollback, a promotion): a whole new
+  // snapshot goes to every worker, and this returns once all of them route with it.
+  core::Result<void> publish_routing(const std::string& service,
+                                     const gateway::ServiceRuntime& runtime) {
+    std::lock_guard lock(snapshot_mutex);
+    auto previous = routing.find(service);
+    std::optional<gateway::ServiceRuntime> before;
+    if (previous != routing.end()) before = previous->second;
+    routing[service] = runtime;
+    std::vector<std::pair<std::string, gateway::ServiceRuntime>> all(routing.begin(),
+                                                                     routing.end());
+    auto built = gateway::build_snapshot(*config, all, registry, generation + 1);
+    if (!built) {
+      if (before) {
+        routing[service] = *before;
+      } else {
+        routing.erase(service);
+      }
+      return core::Failure{built.error()};
+    }
+    ++generation;
+    if (!gateway->publish(*built))
+      return core::fail("the gateway workers did not adopt the new routing in time");
+    snapshot = *built;
+    return {};
+  }
+
   void run_collector() {
     std::unique_lock lock(stop_mutex);
     while (!stopping) {
@@ -99,158 +134,14 @@ struct Runtime::Impl {
       if (stopping) break;
       lock.unlock();
       collector->collect(core::epoch_second(clock.now()));
+      // Deployments are evaluated on the second that was just merged.
+      controller->tick();
       lock.lock();
     }
   }
 
-  admin::Response handle(const admin::Request& request);
-  admin::Response healthz();
-  admin::Response prometheus();
-  admin::Response services();
-  admin::Response service_metrics(std::string_view service, const admin::Request& request);
+  std::unique_ptr<admin::AdminApi> api;
 };
-
-admin::Response Runtime::Impl::handle(const admin::Request& request) {
-  const std::string_view path = request.path;
-  if (request.method == "GET" || request.method == "HEAD") {
-    if (path == "/healthz") return healthz();
-    if (path == "/metrics") return prometheus();
-    if (path == "/v1/services") return services();
-    constexpr std::string_view kServices = "/v1/services/";
-    if (path.substr(0, kServices.size()) == kServices) {
-      std::string_view rest = path.substr(kServices.size());
-      const size_t slash = rest.find('/');
-      const std::string_view name = rest.substr(0, slash);
-      if (slash != std::string_view::npos && rest.substr(slash) == "/metrics") {
-        return service_metrics(name, request);
-      }
-    }
-    return admin::Response::error(404,
-                                  fmt::format("no such endpoint: {} {}", request.method, path));
-  }
-  return admin::Response::error(405, fmt::format("{} is not allowed on {}", request.method, path));
-}
-
-admin::Response Runtime::Impl::healthz() {
-  const gateway::GatewayStats stats = gateway->stats();
-  auto version = store->schema_version();
-  nlohmann::json body{
-      {"status", version ? "ok" : "degraded"},
-      {"gateway",
-       {{"workers", gateway->worker_count()},
-        {"snapshot_generation", stats.snapshot_generation},
-        {"connections_accepted", stats.connections_accepted},
-        {"requests", stats.requests}}},
-      {"store", version ? nlohmann::json{{"status", "ok"}, {"schema_version", *version}}
-                        : nlohmann::json{{"status", "error"}, {"error", version.error().message}}}};
-  return admin::Response::json(version ? 200 : 503, body.dump());
-}
-
-admin::Response Runtime::Impl::prometheus() {
-  admin::Response response;
-  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  response.body = metrics::render_request_metrics(registry, history);
-  std::string& out = response.body;
-  const auto snap = current_snapshot();
-  metrics::append_metric_header(out, "glidepath_traffic_weight",
-                                "Percent of public traffic each version receives", "gauge");
-  for (const gateway::ServiceRoute& service : snap->services) {
-    for (uint32_t v = 0; v < service.versions.size(); ++v) {
-      uint32_t lower = 0;
-      uint32_t share = 0;
-      for (const gateway::TrafficSlice& slice : service.slices) {
-        if (slice.version == v) share += slice.upper - lower;
-        lower = slice.upper;
-      }
-      out += "glidepath_traffic_weight{service=\"";
-      metrics::append_escaped_label_value(out, service.name);
-      out += "\",version=\"";
-      metrics::append_escaped_label_value(out, service.versions[v].name);
-      out += fmt::format("\"}} {}\n", share / 100.0);
-    }
-  }
-  metrics::append_metric_header(out, "glidepath_deployment_state",
-                                "1 for the state of the service's current deployment", "gauge");
-  for (const gateway::ServiceRoute& service : snap->services) {
-    out += "glidepath_deployment_state{service=\"";
-    metrics::append_escaped_label_value(out, service.name);
-    out += "\",state=\"none\"} 1\n";
-  }
-  return response;
-}
-
-admin::Response Runtime::Impl::services() {
-  const auto snap = current_snapshot();
-  nlohmann::json list = nlohmann::json::array();
-  for (const gateway::ServiceRoute& service : snap->services) {
-    nlohmann::json versions = nlohmann::json::array();
-    for (uint32_t v = 0; v < service.versions.size(); ++v) {
-      uint32_t lower = 0;
-      uint32_t share = 0;
-      for (const gateway::TrafficSlice& slice : service.slices) {
-        if (slice.version == v) share += slice.upper - lower;
-        lower = slice.upper;
-      }
-      nlohmann::json upstreams = nlohmann::json::array();
-      for (uint32_t u : service.versions[v].upstreams) {
-        upstreams.push_back(core::format_host_port(snap->upstreams[u]));
-      }
-      versions.push_back({{"name", service.versions[v].name},
-                          {"upstreams", upstreams},
-                          {"weight", share / 100.0}});
-    }
-    list.push_back({{"name", service.name},
-                    {"hosts", service.hosts},
-                    {"path_prefix", service.path_prefix},
-                    {"live", service.versions[service.live].name},
-                    {"versions", versions}});
-  }
-  return admin::Response::json(200, nlohmann::json{{"services", list}}.dump());
-}
-
-admin::Response Runtime::Impl::service_metrics(std::string_view service,
-                                               const admin::Request& request) {
-  const auto snap = current_snapshot();
-  const gateway::ServiceRoute* route = nullptr;
-  for (const auto& s : snap->services) {
-    if (s.name == service) route = &s;
-  }
-  if (route == nullptr)
-    return admin::Response::error(404, fmt::format("unknown service '{}'", service));
-  int64_t seconds = 60;
-  if (auto text = request.query_value("seconds"); !text.empty()) {
-    char* end = nullptr;
-    const std::string copy(text);
-    seconds = std::strtoll(copy.c_str(), &end, 10);
-    if (end == copy.c_str() || *end != '\0' || seconds < 1 ||
-        seconds > static_cast<int64_t>(history.capacity_seconds())) {
-      return admin::Response::error(400, fmt::format("seconds: must be a whole number from 1 to {}",
-                                                     history.capacity_seconds()));
-    }
-  }
-  const int64_t to = core::epoch_second(clock.now());  // the current second is still filling
-  nlohmann::json versions = nlohmann::json::object();
-  for (const gateway::VersionRoute& version : route->versions) {
-    nlohmann::json points = nlohmann::json::array();
-    for (const metrics::SecondSummary& p : history.series(version.series, seconds, to)) {
-      points.push_back({{"t", p.second},
-                        {"requests", p.counts.requests},
-                        {"2xx", p.counts.status_2xx},
-                        {"4xx", p.counts.status_4xx},
-                        {"5xx", p.counts.status_5xx},
-                        {"error_rate", p.counts.error_rate()},
-                        {"p50_ms", p.p50_us / 1000.0},
-                        {"p90_ms", p.p90_us / 1000.0},
-                        {"p99_ms", p.p99_us / 1000.0},
-                        {"max_ms", p.max_us / 1000.0},
-                        {"bytes_out", p.counts.bytes_out}});
-    }
-    versions[version.name] = std::move(points);
-  }
-  return admin::Response::json(
-      200, nlohmann::json{{"service", route->name}, {"seconds", seconds}, {"versions", versions}}
-               .dump());
-}
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -268,10 +159,11 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   auto states = impl->store->list_services();
   if (!states) return core::fail("store: " + states.error().message);
 
-  auto snapshot =
-      gateway::build_snapshot(*config, runtime_overrides(*config, *states), impl->registry, 1);
+  auto overrides = runtime_overrides(*config, *states);
+  auto snapshot = gateway::build_snapshot(*config, overrides, impl->registry, 1);
   if (!snapshot) return core::Failure{snapshot.error()};
   impl->snapshot = *snapshot;
+  impl->routing.insert(overrides.begin(), overrides.end());
 
   gateway::GatewayOptions options;
   options.listen = config->gateway.listen;
@@ -287,16 +179,47 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   if (!gateway) return core::Failure{gateway.error()};
   impl->gateway = std::move(*gateway);
 
+  Impl* raw = impl.get();
+  impl->hooks = std::make_unique<controller::HookRunner>();
+  controller::ControllerDeps deps;
+  deps.config = config;
+  deps.store = impl->store.get();
+  deps.history = &impl->history;
+  deps.registry = &impl->registry;
+  deps.hooks = impl->hooks.get();
+  deps.clock = &impl->clock;
+  deps.gateway_url = fmt::format(
+      "http://{}", core::format_host_port({config->gateway.listen.host, impl->gateway->port()}));
+  deps.publish = [raw](const std::string& service, const gateway::ServiceRuntime& runtime) {
+    return raw->publish_routing(service, runtime);
+  };
+  impl->controller = std::make_unique<controller::Controller>(std::move(deps));
+  // Active deployments resume where the store says they were (after a crash too).
+  if (auto resumed = impl->controller->resume(); !resumed) {
+    impl->gateway->stop(std::chrono::milliseconds(0));
+    return core::fail("resuming deployments: " + resumed.error().message);
+  }
+
   impl->collector =
       std::make_unique<metrics::MetricsCollector>(impl->history, impl->gateway->recorders());
-  Impl* raw = impl.get();
   impl->collector_thread = std::thread([raw] { raw->run_collector(); });
 
   admin::ServerOptions admin_options;
   admin_options.listen = config->admin.listen;
   admin_options.token = config->admin.token;
-  auto admin = admin::HttpServer::start(admin_options,
-                                        [raw](const admin::Request& r) { return raw->handle(r); });
+  admin::AdminDeps admin_deps;
+  admin_deps.config = config;
+  admin_deps.snapshot = [raw] { return raw->current_snapshot(); };
+  admin_deps.gateway_stats = [raw] { return raw->gateway->stats(); };
+  admin_deps.gateway_workers = impl->gateway->worker_count();
+  admin_deps.store = impl->store.get();
+  admin_deps.registry = &impl->registry;
+  admin_deps.history = &impl->history;
+  admin_deps.clock = &impl->clock;
+  admin_deps.controller = impl->controller.get();
+  impl->api = std::make_unique<admin::AdminApi>(std::move(admin_deps));
+  auto admin = admin::HttpServer::start(
+      admin_options, [raw](const admin::Request& r) { return raw->api->handle(r); });
   if (!admin) {
     Runtime partial(std::move(impl));
     partial.stop();
@@ -311,6 +234,10 @@ uint16_t Runtime::gateway_port() const {
 }
 uint16_t Runtime::admin_port() const {
   return impl_->admin->port();
+}
+
+controller::Controller& Runtime::controller() {
+  return *impl_->controller;
 }
 
 void Runtime::stop() {

@@ -11,6 +11,10 @@
 #include "config/config.h"
 #include "core/result.h"
 
+namespace glidepath::controller {
+class Controller;
+}
+
 namespace glidepath::server {
 
 class Runtime {
@@ -23,6 +27,8 @@ class Runtime {
 
   uint16_t gateway_port() const;
   uint16_t admin_port() const;
+  // For in-process drivers (the demo): the same controller the admin API uses.
+  controller::Controller& controller();
   // Stops accepting, lets requests in flight finish, then stops everything.
   void stop();
 

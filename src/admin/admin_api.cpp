@@ -1,0 +1,381 @@
+#include "admin/admin_api.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "admin/deployment_requests.h"
+#include "controller/controller.h"
+#include "deploy/deployment_json.h"
+#include "metrics/history.h"
+#include "metrics/prometheus.h"
+#include "metrics/series_registry.h"
+#include "store/store.h"
+
+namespace glidepath::admin {
+
+uint32_t weight_bp(const gateway::ServiceRoute& route, uint32_t version) {
+  uint32_t lower = 0;
+  uint32_t share = 0;
+  for (const gateway::TrafficSlice& slice : route.slices) {
+    if (slice.version == version) share += slice.upper - lower;
+    lower = slice.upper;
+  }
+  return share;
+}
+
+AdminApi::AdminApi(AdminDeps deps) : deps_(std::move(deps)) {
+  if (deps_.controller != nullptr && deps_.store != nullptr) {
+    feed_ = std::make_shared<EventFeed>(*deps_.store);
+    // The listener holds the feed, not this object: the controller may call it until it
+    // is itself destroyed.
+    deps_.controller->add_listener(
+        [feed = feed_](const store::EventRecord& record) { feed->publish(record); });
+  }
+}
+
+AdminApi::~AdminApi() {
+  if (feed_) feed_->close_all();
+}
+
+namespace {
+
+// The path's segments: "/v1/deployments/dep_1/promote" → {"v1", "deployments", "dep_1",
+// "promote"}. An empty segment ("//", a trailing '/') is kept, so it matches nothing.
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (path.empty() || path.front() != '/') return segments;
+  path.remove_prefix(1);
+  while (true) {
+    const size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return segments;
+}
+
+Response method_not_allowed(const Request& request, std::string_view allow) {
+  Response r = Response::error(
+      405, fmt::format("{} is not allowed on {}; use {}", request.method, request.path, allow));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+Response error_response(const core::Error& error) {
+  return Response::error(status_for_error(error), error.message);
+}
+
+Response no_controller() {
+  return Response::error(503, "the deployment controller is not running in this process");
+}
+
+nlohmann::json deployment_summary(const deploy::Deployment& d) {
+  return nlohmann::json{{"id", d.id},
+                        {"state", deploy::to_string(d.state)},
+                        {"from_version", d.spec.from_version},
+                        {"to_version", d.spec.to_version},
+                        {"strategy", d.spec.plan.strategy},
+                        {"canary_weight", d.canary_weight},
+                        {"step", d.step},
+                        {"total_steps", d.spec.plan.steps.size()},
+                        {"started_at", core::format_rfc3339(d.started_at)}};
+}
+
+nlohmann::json service_json(const gateway::Snapshot& snap, const gateway::ServiceRoute& service) {
+  nlohmann::json versions = nlohmann::json::array();
+  for (uint32_t v = 0; v < service.versions.size(); ++v) {
+    const uint32_t share = weight_bp(service, v);
+    nlohmann::json upstreams = nlohmann::json::array();
+    for (uint32_t u : service.versions[v].upstreams) {
+      upstreams.push_back(core::format_host_port(snap.upstreams[u]));
+    }
+    versions.push_back(
+        {{"name", service.versions[v].name}, {"upstreams", upstreams}, {"weight", share / 100.0}});
+  }
+  return nlohmann::json{{"name", service.name},
+                        {"hosts", service.hosts},
+                        {"path_prefix", service.path_prefix},
+                        {"live", service.versions[service.live].name},
+                        {"versions", versions}};
+}
+
+// A whole number in [min, max] from a query parameter, or an error naming it.
+core::Result<int64_t> query_integer(std::string_view name, std::string_view text, int64_t min,
+                                    int64_t max) {
+  const std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(copy.c_str(), &end, 10);
+  if (copy.empty() || end != copy.c_str() + copy.size() || errno != 0 || value < min ||
+      value > max) {
+    return core::fail(fmt::format("{}: must be a whole number from {} to {}", name, min, max));
+  }
+  return static_cast<int64_t>(value);
+}
+
+}  // namespace
+
+Response AdminApi::handle(const Request& request) {
+  const std::vector<std::string_view> p = split_path(request.path);
+  const std::string_view method = request.method;
+  const bool get = method == "GET" || method == "HEAD";
+  const bool post = method == "POST";
+  auto is = [&](std::initializer_list<std::string_view> pattern) {
+    if (p.size() != pattern.size()) return false;
+    size_t i = 0;
+    for (std::string_view part : pattern) {
+      // "*" matches any non-empty segment.
+      if (part == "*" ? p[i].empty() : p[i] != part) return false;
+      ++i;
+    }
+    return true;
+  };
+
+  if (is({"healthz"})) return get ? healthz() : method_not_allowed(request, "GET");
+  if (is({"metrics"})) return get ? prometheus() : method_not_allowed(request, "GET");
+  if (is({"v1", "services"})) return get ? services() : method_not_allowed(request, "GET");
+  if (is({"v1", "services", "*"})) {
+    return get ? service(p[2]) : method_not_allowed(request, "GET");
+  }
+  if (is({"v1", "services", "*", "metrics"})) {
+    return get ? service_metrics(p[2], request) : method_not_allowed(request, "GET");
+  }
+  if (is({"v1", "services", "*", "deployments"})) {
+    if (post) return create_deployment(p[2], request);
+    if (get) return list_deployments(p[2], request);
+    return method_not_allowed(request, "GET, POST");
+  }
+  if (is({"v1", "deployments"})) {
+    return get ? list_deployments(request.query_value("service"), request)
+               : method_not_allowed(request, "GET");
+  }
+  if (is({"v1", "deployments", "*"})) {
+    return get ? get_deployment(p[2]) : method_not_allowed(request, "GET");
+  }
+  if (is({"v1", "deployments", "*", "*"}) &&
+      (p[3] == "promote" || p[3] == "abort" || p[3] == "pause" || p[3] == "resume")) {
+    return post ? deployment_command(p[2], p[3], request) : method_not_allowed(request, "POST");
+  }
+  if (is({"v1", "deployments", "*", "hooks", "*"})) {
+    return post ? hook_result(p[2], p[4], request) : method_not_allowed(request, "POST");
+  }
+  if (is({"v1", "events"})) return get ? events(request) : method_not_allowed(request, "GET");
+  return Response::error(404, fmt::format("no such endpoint: {} {}", request.method, request.path));
+}
+
+Response AdminApi::healthz() {
+  const gateway::GatewayStats stats = deps_.gateway_stats();
+  auto version = deps_.store->schema_version();
+  nlohmann::json body{
+      {"status", version ? "ok" : "degraded"},
+      {"gateway",
+       {{"workers", deps_.gateway_workers},
+        {"snapshot_generation", stats.snapshot_generation},
+        {"connections_accepted", stats.connections_accepted},
+        {"requests", stats.requests}}},
+      {"store", version ? nlohmann::json{{"status", "ok"}, {"schema_version", *version}}
+                        : nlohmann::json{{"status", "error"}, {"error", version.error().message}}}};
+  return Response::json(version ? 200 : 503, body.dump());
+}
+
+Response AdminApi::prometheus() {
+  Response response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = metrics::render_request_metrics(*deps_.registry, *deps_.history);
+  std::string& out = response.body;
+  const auto snap = deps_.snapshot();
+  metrics::append_metric_header(out, "glidepath_traffic_weight",
+                                "Percent of public traffic each version receives", "gauge");
+  for (const gateway::ServiceRoute& service : snap->services) {
+    for (uint32_t v = 0; v < service.versions.size(); ++v) {
+      const uint32_t share = weight_bp(service, v);
+      out += "glidepath_traffic_weight{service=\"";
+      metrics::append_escaped_label_value(out, service.name);
+      out += "\",version=\"";
+      metrics::append_escaped_label_value(out, service.versions[v].name);
+      out += fmt::format("\"}} {}\n", share / 100.0);
+    }
+  }
+  metrics::append_metric_header(out, "glidepath_deployment_state",
+                                "1 for the state of the service's current deployment", "gauge");
+  for (const gateway::ServiceRoute& service : snap->services) {
+    std::optional<deploy::Deployment> active;
+    if (deps_.controller != nullptr) active = deps_.controller->active_of(service.name);
+    out += "glidepath_deployment_state{service=\"";
+    metrics::append_escaped_label_value(out, service.name);
+    out += fmt::format("\",state=\"{}\"}} 1\n", active ? deploy::to_string(active->state) : "none");
+  }
+  return response;
+}
+
+Response AdminApi::services() {
+  const auto snap = deps_.snapshot();
+  nlohmann::json list = nlohmann::json::array();
+  for (const gateway::ServiceRoute& route : snap->services) {
+    nlohmann::json entry = service_json(*snap, route);
+    std::optional<deploy::Deployment> active;
+    if (deps_.controller != nullptr) active = deps_.controller->active_of(route.name);
+    entry["deployment"] = active ? deployment_summary(*active) : nlohmann::json(nullptr);
+    list.push_back(std::move(entry));
+  }
+  return Response::json(200, nlohmann::json{{"services", list}}.dump());
+}
+
+Response AdminApi::service(std::string_view name) {
+  const auto snap = deps_.snapshot();
+  const gateway::ServiceRoute* route = snap->find_service(name);
+  if (route == nullptr) {
+    return Response::error(404, fmt::format("not found: service '{}'", name));
+  }
+  nlohmann::json body = service_json(*snap, *route);
+  std::optional<deploy::Deployment> active;
+  if (deps_.controller != nullptr) active = deps_.controller->active_of(route->name);
+  body["deployment"] = active ? deploy::to_json(*active) : nlohmann::json(nullptr);
+  return Response::json(200, body.dump());
+}
+
+Response AdminApi::service_metrics(std::string_view service, const Request& request) {
+  const auto snap = deps_.snapshot();
+  const gateway::ServiceRoute* route = nullptr;
+  for (const auto& s : snap->services) {
+    if (s.name == service) route = &s;
+  }
+  if (route == nullptr) {
+    return Response::error(404, fmt::format("not found: service '{}'", service));
+  }
+  int64_t seconds = 60;
+  if (auto text = request.query_value("seconds"); !text.empty()) {
+    char* end = nullptr;
+    const std::string copy(text);
+    seconds = std::strtoll(copy.c_str(), &end, 10);
+    if (end == copy.c_str() || *end != '\0' || seconds < 1 ||
+        seconds > static_cast<int64_t>(deps_.history->capacity_seconds())) {
+      return Response::error(400, fmt::format("seconds: must be a whole number from 1 to {}",
+                                              deps_.history->capacity_seconds()));
+    }
+  }
+  const int64_t to = core::epoch_second(deps_.clock->now());  // the current second is still filling
+  nlohmann::json versions = nlohmann::json::object();
+  for (const gateway::VersionRoute& version : route->versions) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const metrics::SecondSummary& p : deps_.history->series(version.series, seconds, to)) {
+      points.push_back({{"t", p.second},
+                        {"requests", p.counts.requests},
+                        {"2xx", p.counts.status_2xx},
+                        {"4xx", p.counts.status_4xx},
+                        {"5xx", p.counts.status_5xx},
+                        {"error_rate", p.counts.error_rate()},
+                        {"p50_ms", p.p50_us / 1000.0},
+                        {"p90_ms", p.p90_us / 1000.0},
+                        {"p99_ms", p.p99_us / 1000.0},
+                        {"max_ms", p.max_us / 1000.0},
+                        {"bytes_out", p.counts.bytes_out}});
+    }
+    versions[version.name] = std::move(points);
+  }
+  return Response::json(
+      200, nlohmann::json{{"service", route->name}, {"seconds", seconds}, {"versions", versions}}
+               .dump());
+}
+
+Response AdminApi::create_deployment(std::string_view service, const Request& request) {
+  if (deps_.controller == nullptr) return no_controller();
+  if (deps_.config && deps_.config->find_service(service) == nullptr) {
+    return Response::error(404, fmt::format("not found: service '{}'", service));
+  }
+  auto parsed = parse_deployment_request(service, request.body);
+  if (!parsed) return Response::error(400, parsed.error().message);
+  auto created = deps_.controller->create(*parsed);
+  if (!created) return error_response(created.error());
+  Response r = Response::json(201, deploy::to_json(*created).dump());
+  r.headers.emplace_back("Location", "/v1/deployments/" + created->id);
+  return r;
+}
+
+Response AdminApi::list_deployments(std::string_view service, const Request& request) {
+  store::DeploymentFilter filter;
+  if (!service.empty()) {
+    if (deps_.config && deps_.config->find_service(service) == nullptr) {
+      return Response::error(404, fmt::format("not found: service '{}'", service));
+    }
+    filter.service = std::string(service);
+  }
+  if (auto text = request.query_value("limit"); !text.empty()) {
+    auto limit = query_integer("limit", text, 1, 1000);
+    if (!limit) return Response::error(400, limit.error().message);
+    filter.limit = static_cast<size_t>(*limit);
+  }
+  if (auto text = request.query_value("active"); !text.empty()) {
+    if (text != "true" && text != "false") {
+      return Response::error(400, "active: must be true or false");
+    }
+    filter.active_only = text == "true";
+  }
+  auto found = deps_.store->list_deployments(filter);
+  if (!found) return Response::error(500, found.error().message);
+  nlohmann::json list = nlohmann::json::array();
+  for (const store::StoredDeployment& stored : *found)
+    list.push_back(deploy::to_json(stored.deployment));
+  return Response::json(200, nlohmann::json{{"deployments", std::move(list)}}.dump());
+}
+
+Response AdminApi::get_deployment(std::string_view id) {
+  auto found = deps_.store->get_deployment(id);
+  if (!found) return Response::error(500, found.error().message);
+  if (!*found) return Response::error(404, fmt::format("not found: deployment '{}'", id));
+  return Response::json(200, deploy::to_json((*found)->deployment).dump());
+}
+
+Response AdminApi::deployment_command(std::string_view id, std::string_view command,
+                                      const Request& request) {
+  if (deps_.controller == nullptr) return no_controller();
+  auto parsed = parse_command(command, request.body);
+  if (!parsed) return Response::error(400, parsed.error().message);
+  auto result = deps_.controller->command(std::string(id), *parsed);
+  if (!result) return error_response(result.error());
+  return Response::json(200, deploy::to_json(*result).dump());
+}
+
+Response AdminApi::hook_result(std::string_view id, std::string_view hook, const Request& request) {
+  if (deps_.controller == nullptr) return no_controller();
+  auto parsed = parse_hook_result(hook, request.body);
+  if (!parsed) return Response::error(400, parsed.error().message);
+  auto result = deps_.controller->hook_result(std::string(id), parsed->kind, parsed->succeeded,
+                                              parsed->message);
+  if (!result) return error_response(result.error());
+  return Response::json(200, R"({"ok":true})");
+}
+
+Response AdminApi::events(const Request& request) {
+  if (!feed_) return no_controller();
+  // A reconnecting EventSource sends Last-Event-ID; it wins over the URL's ?since=, which
+  // the browser repeats unchanged on every reconnection.
+  std::optional<int64_t> after;
+  std::string_view from = request.last_event_id;
+  std::string_view name = "Last-Event-ID";
+  if (from.empty()) {
+    from = request.query_value("since");
+    name = "since";
+  }
+  if (!from.empty()) {
+    auto id = query_integer(name, from, 0, INT64_MAX);
+    if (!id) return Response::error(400, id.error().message);
+    after = *id;
+  }
+  EventFilter filter;
+  filter.service = std::string(request.query_value("service"));
+  filter.deployment_id = std::string(request.query_value("deployment"));
+  auto stream = feed_->subscribe(after, std::move(filter));
+  if (!stream) return Response::error(503, stream.error().message);
+  Response r;
+  r.status = 200;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers.emplace_back("X-Accel-Buffering", "no");  // proxies must not hold events back
+  r.stream = std::move(*stream);
+  return r;
+}
+
+}  // namespace glidepath::admin

@@ -1,0 +1,75 @@
+// The admin API's endpoints (SPEC section 7): JSON in and out, {"error": ...} with a
+// fitting status for bad input (400 malformed, 404 unknown path or record, 405 wrong
+// method, 409 conflict, 503 when a part it needs is not running). Routes requests to the
+// modules that own the answers; its only state is the event feed's open streams.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "admin/event_feed.h"
+#include "admin/http_server.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "gateway/gateway.h"
+#include "gateway/routing.h"
+
+namespace glidepath::metrics {
+class MetricsHistory;
+class SeriesRegistry;
+}  // namespace glidepath::metrics
+namespace glidepath::store {
+class Store;
+}
+namespace glidepath::controller {
+class Controller;
+}
+
+namespace glidepath::admin {
+
+struct AdminDeps {
+  std::shared_ptr<const config::Config> config;
+  std::function<std::shared_ptr<const gateway::Snapshot>()> snapshot;  // the one in force
+  std::function<gateway::GatewayStats()> gateway_stats;
+  int gateway_workers = 0;
+  store::Store* store = nullptr;
+  const metrics::SeriesRegistry* registry = nullptr;
+  const metrics::MetricsHistory* history = nullptr;
+  controller::Controller* controller = nullptr;
+  const core::Clock* clock = nullptr;
+};
+
+class AdminApi {
+ public:
+  // Registers the event feed with the controller, when there is one: from then on every
+  // event the controller appends reaches the open /v1/events streams.
+  explicit AdminApi(AdminDeps deps);
+  ~AdminApi();  // ends the open event streams
+  AdminApi(const AdminApi&) = delete;
+  AdminApi& operator=(const AdminApi&) = delete;
+
+  Response handle(const Request& request);
+
+ private:
+  Response healthz();
+  Response prometheus();
+  Response services();
+  Response service(std::string_view name);
+  Response service_metrics(std::string_view service, const Request& request);
+  Response create_deployment(std::string_view service, const Request& request);
+  Response list_deployments(std::string_view service, const Request& request);
+  Response get_deployment(std::string_view id);
+  Response deployment_command(std::string_view id, std::string_view command,
+                              const Request& request);
+  Response hook_result(std::string_view id, std::string_view hook, const Request& request);
+  Response events(const Request& request);
+
+  AdminDeps deps_;
+  // Shared with the controller's listener, which may outlive this object.
+  std::shared_ptr<EventFeed> feed_;
+};
+
+// The share of public traffic (basis points) each version of a route gets.
+uint32_t weight_bp(const gateway::ServiceRoute& route, uint32_t version);
+
+}  // namespace glidepath::admin

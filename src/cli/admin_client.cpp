@@ -1,0 +1,108 @@
+#include "cli/admin_client.h"
+
+#include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "http/client.h"
+
+namespace glidepath::cli {
+
+void add_admin_options(CLI::App& command, AdminOptions& options) {
+  command
+      .add_option("--admin", options.url,
+                  "The admin API's URL (default $GLIDEPATH_ADMIN, else " +
+                      std::string(kDefaultAdminUrl) + ")")
+      ->envname("GLIDEPATH_ADMIN");
+  command.add_option("--token", options.token, "The admin API's bearer token")
+      ->envname("GLIDEPATH_TOKEN");
+  command.add_flag("--json", options.json, "Print the admin API's JSON");
+}
+
+std::string AdminReply::error_message() const {
+  if (body.is_object()) {
+    const auto it = body.find("error");
+    if (it != body.end() && it->is_string()) return it->get<std::string>();
+  }
+  if (!text.empty() && text.size() < 500) return text;
+  return fmt::format("the admin API answered HTTP {}", status);
+}
+
+AdminClient::AdminClient(AdminOptions options) : options_(std::move(options)) {
+  // "http://host:9090/" and "http://host:9090" name the same API.
+  while (!options_.url.empty() && options_.url.back() == '/')
+    options_.url.pop_back();
+}
+
+core::Result<void> AdminClient::check_url() const {
+  auto url = http::parse_url(options_.url);
+  if (!url) return core::fail(fmt::format("--admin: {}", url.error().message));
+  if (url->target != "/") {
+    return core::fail(fmt::format("--admin: '{}' must be the API's root, like {}", options_.url,
+                                  kDefaultAdminUrl));
+  }
+  return {};
+}
+
+core::Result<AdminReply> AdminClient::get(std::string_view path) const {
+  return send("GET", path, "");
+}
+
+core::Result<AdminReply> AdminClient::post(std::string_view path,
+                                           const nlohmann::json& body) const {
+  return send("POST", path, body.dump());
+}
+
+core::Result<AdminReply> AdminClient::send(std::string_view method, std::string_view path,
+                                           std::string body) const {
+  http::ClientRequest request;
+  request.method = std::string(method);
+  request.url = options_.url + std::string(path);
+  request.body = std::move(body);
+  request.timeout = timeout_;
+  request.headers.emplace_back("Accept", "application/json");
+  if (!options_.token.empty()) {
+    request.headers.emplace_back("Authorization", "Bearer " + options_.token);
+  }
+  auto response = http::send_request(request);
+  if (!response) return core::Failure{response.error()};
+  AdminReply reply;
+  reply.status = response->status;
+  reply.text = std::move(response->body);
+  reply.body = nlohmann::json::parse(reply.text, nullptr, /*allow_exceptions=*/false);
+  if (reply.body.is_discarded()) reply.body = nullptr;
+  return reply;
+}
+
+std::string unreachable_message(const AdminClient& client, const core::Error& error) {
+  return fmt::format(
+      "cannot reach the admin API at {}: {}\n"
+      "hint: is `glidepath serve` running? Point --admin (or GLIDEPATH_ADMIN) at its admin "
+      "listener.",
+      client.options().url, error.message);
+}
+
+void print_unreachable(const AdminClient& client, const core::Error& error) {
+  fmt::print(stderr, "error: {}\n", unreachable_message(client, error));
+}
+
+void print_refused(const AdminReply& reply) {
+  fmt::print(stderr, "error: {} (HTTP {})\n", reply.error_message(), reply.status);
+  if (reply.status == 401) {
+    fmt::print(stderr, "hint: pass the admin token with --token or GLIDEPATH_TOKEN\n");
+  }
+}
+
+bool stdout_is_tty() {
+  return isatty(STDOUT_FILENO) == 1;
+}
+
+int terminal_width() {
+  winsize size{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 80;
+}
+
+}  // namespace glidepath::cli

@@ -1,0 +1,72 @@
+// The CLI's side of the admin API (SPEC sections 1 and 7): the flags every command that
+// talks to a running glidepath shares (--admin, --token, --json, with GLIDEPATH_ADMIN and
+// GLIDEPATH_TOKEN), and a client that sends JSON and reads JSON back.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace glidepath::cli {
+
+inline constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9090";
+
+struct AdminOptions {
+  std::string url = kDefaultAdminUrl;
+  std::string token;
+  bool json = false;
+};
+
+// Adds --admin URL, --token TOKEN and --json to `command`.
+void add_admin_options(CLI::App& command, AdminOptions& options);
+
+struct AdminReply {
+  int status = 0;
+  nlohmann::json body;  // null when the answer was not JSON
+  std::string text;     // the raw body
+  bool ok() const { return status >= 200 && status < 300; }
+  // The admin API's {"error": ...}, or a description of the status.
+  std::string error_message() const;
+};
+
+class AdminClient {
+ public:
+  explicit AdminClient(AdminOptions options);
+
+  // A usage error when the URL is not one the client can use (exit 2).
+  core::Result<void> check_url() const;
+
+  // An error only when no answer came (unreachable, timed out, malformed); a 4xx or 5xx
+  // answer is a reply.
+  core::Result<AdminReply> get(std::string_view path) const;
+  core::Result<AdminReply> post(std::string_view path, const nlohmann::json& body) const;
+
+  const AdminOptions& options() const { return options_; }
+
+ private:
+  core::Result<AdminReply> send(std::string_view method, std::string_view path,
+                                std::string body) const;
+  AdminOptions options_;
+  std::chrono::milliseconds timeout_{10'000};
+};
+
+// "cannot reach the admin API at URL: ...", and a hint on a second line.
+std::string unreachable_message(const AdminClient& client, const core::Error& error);
+// "error: " + unreachable_message(...), on stderr.
+void print_unreachable(const AdminClient& client, const core::Error& error);
+// "error: <message> (HTTP <status>)" on stderr.
+void print_refused(const AdminReply& reply);
+
+// Whether standard output is a terminal (colour and live redraws only there), and its
+// width in columns (80 when unknown).
+bool stdout_is_tty();
+int terminal_width();
+
+}  // namespace glidepath::cli

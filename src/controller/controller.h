@@ -1,0 +1,120 @@
+// The deployment controller (SPEC section 3): the loop around deploy::reconcile. Each
+// tick — right after the metrics collector has merged the second that just ended — it
+// evaluates every active deployment's alarms, asks the hook runner what it knows, runs
+// reconcile, carries out the actions (publish weights, start hooks, notify) and persists
+// the deployment with its new events in one transaction. All state lives in the store,
+// so a restarted controller resumes every active deployment where it was.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "deploy/deployment.h"
+#include "deploy/reconcile.h"
+#include "gateway/routing.h"
+#include "store/store.h"
+
+namespace glidepath::metrics {
+class MetricsHistory;
+class SeriesRegistry;
+}  // namespace glidepath::metrics
+
+namespace glidepath::controller {
+
+class HookRunner;
+
+// What POST /v1/services/{s}/deployments asks for (SPEC section 7). Unset optionals take
+// the service's defaults from the config.
+struct DeploymentRequest {
+  std::string service;
+  std::string version;
+  std::vector<std::string> upstreams;  // required when the version is not in the config
+  std::optional<std::string> strategy;
+  std::optional<std::vector<deploy::Step>> steps;
+  std::optional<std::vector<deploy::AlarmRule>> alarms;
+  std::optional<deploy::Hooks> hooks;
+  std::string spec;  // path of the new version's OpenAPI document
+  bool allow_breaking = false;
+};
+
+// Publishes a service's routing (live version, added versions, canary and weight) to the
+// gateway and returns once every worker routes with it: the weight is then applied.
+using RoutingPublisher =
+    std::function<core::Result<void>(const std::string& service, const gateway::ServiceRuntime&)>;
+
+// Receives every event the store appended (server-sent events on /v1/events).
+using EventListener = std::function<void(const store::EventRecord&)>;
+
+struct ControllerDeps {
+  std::shared_ptr<const config::Config> config;
+  store::Store* store = nullptr;
+  const metrics::MetricsHistory* history = nullptr;
+  metrics::SeriesRegistry* registry = nullptr;
+  HookRunner* hooks = nullptr;
+  RoutingPublisher publish;
+  const core::Clock* clock = nullptr;
+  std::string gateway_url;  // told to hooks: "http://127.0.0.1:8080"
+};
+
+// Errors start with "invalid: " (400), "not found: " (404) or "conflict: " (409) so the
+// admin API can answer with the right status.
+class Controller {
+ public:
+  explicit Controller(ControllerDeps deps);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Reads the services' run-time state and every active deployment from the store and
+  // publishes their routing (a restarted process resumes with the weights it had).
+  core::Result<void> resume();
+
+  // Validates the request against the config, refuses a second deployment of the same
+  // service, stores the new deployment and takes its first steps at once.
+  core::Result<deploy::Deployment> create(const DeploymentRequest& request);
+  // promote / abort / pause / resume, applied at once.
+  core::Result<deploy::Deployment> command(const std::string& id, const deploy::Command& command);
+  // The result of an asynchronous http hook (it answered 202).
+  core::Result<void> hook_result(const std::string& id, deploy::HookKind kind, bool succeeded,
+                                 std::string message);
+
+  // One pass over every active deployment. Called by the runtime right after each
+  // metrics collection (and by tests, with a ManualClock).
+  void tick();
+
+  // The run-time routing state of a service (what the controller last published).
+  std::optional<gateway::ServiceRuntime> routing_of(const std::string& service) const;
+  // The active deployment of a service, if any.
+  std::optional<deploy::Deployment> active_of(const std::string& service) const;
+  // A deployment by id, active or finished (from the store).
+  core::Result<std::optional<deploy::Deployment>> find(const std::string& id) const;
+
+  // Event listeners (the admin API's event stream); called on the controller's threads.
+  void add_listener(EventListener listener);
+
+ private:
+  struct Active;
+  core::Result<void> advance(Active& active, const deploy::ReconcileResult& result,
+                             std::vector<deploy::DeploymentEvent> new_events);
+  deploy::Observations observe(const Active& active) const;
+  void carry_out(Active& active, const deploy::ReconcileResult& result);
+  void flush_events();
+  gateway::ServiceRuntime routing_for(const deploy::Deployment& d) const;
+
+  ControllerDeps deps_;
+  mutable std::recursive_mutex mutex_;
+  std::vector<std::unique_ptr<Active>> active_;
+  std::map<std::string, gateway::ServiceRuntime> routing_;  // by service
+  std::map<std::string, store::ServiceState> services_;     // by service
+  std::vector<EventListener> listeners_;
+  int64_t last_event_id_ = 0;
+};
+
+}  // namespace glidepath::controller
