@@ -43,12 +43,8 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -j $(JOBS) --output-on-failure --timeout 600
 
-# The demo needs the gateway and the deployment controller, which are not built yet.
 demo: build
-	@if $(BUILD)/glidepath demo --help >/dev/null 2>&1; then $(BUILD)/glidepath demo; else \
-	  echo "make demo: 'glidepath demo' does not exist yet: it arrives with the gateway and the"; \
-	  echo "deployment controller. Today: build/glidepath validate -c examples/glidepath.yaml"; \
-	  echo "and build/glidepath plan Canary10Percent5Minutes show what is built."; exit 1; fi
+	$(BUILD)/glidepath demo
 
 fuzz:
 	@scripts/install-deps.sh --fuzz
