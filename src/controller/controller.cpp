@@ -373,12 +373,21 @@ void Controller::flush_events() {
   }
 }
 
+void Controller::settle_rollback(Active& active, core::TimePoint now) {
+  // publish() returns once every worker routes with the new weight, so a rollback is
+  // confirmed as soon as it is carried out: record rolled_back now, not a tick later.
+  if (active.deployment.state == DeploymentState::rolling_back && active.applied_weight == 0) {
+    (void)advance(active, deploy::reconcile(active.deployment, observe(active), now), {});
+  }
+}
+
 void Controller::tick() {
   std::lock_guard lock(mutex_);
   const core::TimePoint now = deps_.clock->now();
   for (auto& a : active_) {
     const deploy::ReconcileResult result = deploy::reconcile(a->deployment, observe(*a), now);
     (void)advance(*a, result, {});  // a failed save is retried with the next tick's state
+    settle_rollback(*a, now);
   }
   std::erase_if(active_, [](const auto& x) { return deploy::is_terminal(x->deployment.state); });
   flush_events();
@@ -405,6 +414,7 @@ core::Result<Deployment> Controller::command(const std::string& id,
   // Then whatever the command allows at once (a promote moves to the next weight now).
   const deploy::ReconcileResult result = deploy::reconcile(active.deployment, observe(active), now);
   (void)advance(active, result, {});
+  settle_rollback(active, now);
   const Deployment after = active.deployment;
   std::erase_if(active_, [](const auto& x) { return deploy::is_terminal(x->deployment.state); });
   flush_events();

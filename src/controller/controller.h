@@ -106,6 +106,7 @@ class Controller {
   deploy::Observations observe(const Active& active) const;
   void carry_out(Active& active, const deploy::ReconcileResult& result);
   void flush_events();
+  void settle_rollback(Active& active, core::TimePoint now);
   gateway::ServiceRuntime routing_for(const deploy::Deployment& d) const;
 
   ControllerDeps deps_;
