@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
@@ -262,14 +264,29 @@ TEST_F(ProxyFixture, RapidWeightChangesUnderLoadDropNothing) {
   // them: weights stepping up by 5, with a rollback to 0 every 21st (bounded in time).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   uint64_t generation = 1;
+  std::vector<int64_t> publish_us;
   for (int i = 0;
        (i < 200 || completed.load() < 4000) && std::chrono::steady_clock::now() < deadline; ++i) {
     const int weight = i % 21 == 20 ? 0 : (i % 21) * 5;
-    ASSERT_TRUE(gateway->publish(snapshot_with_canary(weight, ++generation)));
+    auto snapshot = snapshot_with_canary(weight, ++generation);
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_TRUE(gateway->publish(snapshot));
+    publish_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
   }
   done = true;
   for (auto& t : load)
     t.join();
+  // Measured, not asserted (a timed assertion would be flaky on a shared machine): how
+  // long until every worker routed with a new snapshot, while under load.
+  std::sort(publish_us.begin(), publish_us.end());
+  RecordProperty("publish_p50_us", std::to_string(publish_us[publish_us.size() / 2]));
+  RecordProperty("publish_max_us", std::to_string(publish_us.back()));
+  std::printf("publish to all workers under load: p50 %ld us, p99 %ld us, max %ld us (%zu)\n",
+              static_cast<long>(publish_us[publish_us.size() / 2]),
+              static_cast<long>(publish_us[publish_us.size() * 99 / 100]),
+              static_cast<long>(publish_us.back()), publish_us.size());
   EXPECT_EQ(failures.load(), 0);
   EXPECT_GE(completed.load(), 4000);
   EXPECT_EQ(gateway->stats().snapshot_generation, generation);
