@@ -122,6 +122,7 @@ gateway::ServiceRuntime Controller::routing_for(const Deployment& d) const {
       routing.live = d.spec.from_version;
       routing.canary = d.spec.to_version;
       routing.canary_weight = d.canary_weight;
+      routing.preview_token = d.spec.preview_token;
       break;
   }
   return routing;
@@ -239,6 +240,7 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   spec.check_contract = false;  // the contract gate arrives with the contract module
   spec.allow_breaking = request.allow_breaking;
   spec.evaluation_interval = service->deployment.evaluation_interval;
+  spec.preview_token = "gpp_" + core::random_token(20);
 
   const core::TimePoint now = deps_.clock->now();
   Deployment d = deploy::new_deployment(core::make_id("dep", now), std::move(spec), now);
@@ -309,6 +311,11 @@ void Controller::carry_out(Active& active, const deploy::ReconcileResult& result
           {"to_version", d.spec.to_version},
           {"hook", deploy::to_string(hook->kind)},
           {"preview_header", {{"name", "X-Glidepath-Version"}, {"value", d.spec.to_version}}},
+          // Both headers together pin a request to the new version, whatever the
+          // service's preview setting, while the deployment runs.
+          {"preview_headers",
+           {{"X-Glidepath-Version", d.spec.to_version},
+            {"X-Glidepath-Preview-Token", d.spec.preview_token}}},
           {"gateway", deps_.gateway_url},
           {"callback",
            fmt::format("/v1/deployments/{}/hooks/{}", d.id, deploy::to_string(hook->kind))}};
@@ -319,6 +326,7 @@ void Controller::carry_out(Active& active, const deploy::ReconcileResult& result
                           {"GLIDEPATH_TO_VERSION", d.spec.to_version},
                           {"GLIDEPATH_HOOK", deploy::to_string(hook->kind)},
                           {"GLIDEPATH_PREVIEW_HEADER", "X-Glidepath-Version: " + d.spec.to_version},
+                          {"GLIDEPATH_PREVIEW_TOKEN", d.spec.preview_token},
                           {"GLIDEPATH_GATEWAY", deps_.gateway_url}};
       deps_.hooks->start(std::move(call));
     } else if (const auto* emitted = std::get_if<deploy::EmitEvent>(&action)) {

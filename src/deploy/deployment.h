@@ -81,6 +81,9 @@ struct DeploymentSpec {
   bool check_contract = false;  // both versions have a spec to compare
   bool allow_breaking = false;
   core::Duration evaluation_interval = std::chrono::seconds(1);
+  // Lets the hooks (and whoever the owner shares it with) pin to_version through the
+  // gateway with X-Glidepath-Preview-Token while the deployment runs.
+  std::string preview_token;
   friend bool operator==(const DeploymentSpec&, const DeploymentSpec&) = default;
 };
 

@@ -267,7 +267,8 @@ json to_json(const DeploymentSpec& s) {
               {"on_breaking", to_string(s.on_breaking)},
               {"check_contract", s.check_contract},
               {"allow_breaking", s.allow_breaking},
-              {"evaluation_interval", core::format_duration(s.evaluation_interval)}};
+              {"evaluation_interval", core::format_duration(s.evaluation_interval)},
+              {"preview_token", s.preview_token}};
 }
 
 // The spec's fields are spread between the top level (service, versions, strategy) and
@@ -286,6 +287,7 @@ void read_spec(Reader& top, const json& j, DeploymentSpec& s) {
   r.boolean("check_contract", s.check_contract);
   r.boolean("allow_breaking", s.allow_breaking);
   r.duration("evaluation_interval", s.evaluation_interval);
+  r.string("preview_token", s.preview_token);
   if (!r.ok()) top.fail("spec", r.error());
 }
 

@@ -362,6 +362,7 @@ core::Result<ServiceRoute> build_route(const config::ServiceConfig& service,
                                   service.name, live, version_names(route.versions)));
   }
   route.live = *live_index;
+  if (runtime != nullptr) route.preview_token = runtime->preview_token;
 
   auto slices = compute_slices(service, runtime, route);
   if (!slices) return core::fail(slices.error().message);

@@ -71,6 +71,7 @@ struct ServiceRoute {
   config::ApiKeySource api_key_source = config::ApiKeySource::header;
   config::Stickiness stickiness;
   config::PreviewMode preview = config::PreviewMode::keys;
+  std::string preview_token;  // see ServiceRuntime::preview_token; empty = none
   std::vector<VersionRoute> versions;
   std::vector<TrafficSlice> slices;  // covers 0..10000; the last upper is 10000
   uint32_t live = 0;                 // index of the live (stable) version
@@ -109,6 +110,9 @@ struct ServiceRuntime {
   std::vector<config::VersionConfig> added_versions;  // versions not in the config
   std::string canary;                                 // empty = no deployment shifting
   int canary_weight = 0;                              // percent to `canary`, from live
+  // A running deployment's preview token: a request carrying it in
+  // X-Glidepath-Preview-Token may pin a version (the pre-traffic hook's credential).
+  std::string preview_token;
 };
 
 // Builds a snapshot. Without a runtime entry a service routes per its config (`traffic`

@@ -145,10 +145,12 @@ class Client {
     if (fd_ >= 0) close(fd_);
   }
   // "" on any failure: a refused, dropped or non-200 request.
-  std::string get(std::string_view path) {
+  std::string get(std::string_view path, std::string_view extra_headers = {}) {
     std::string request = "GET ";
     request += path;
-    request += " HTTP/1.1\r\nHost: api.test\r\n\r\n";
+    request += " HTTP/1.1\r\nHost: api.test\r\n";
+    request += extra_headers;
+    request += "\r\n";
     if (fd_ < 0 || !send_all(fd_, request)) return "";
     parser_.expect_response_to("GET");
     std::string version;
@@ -304,6 +306,30 @@ TEST_F(ProxyFixture, ARollbackRoutesEveryLaterRequestToStable) {
   Client other(gateway->port());
   for (int i = 0; i < 500; ++i)
     ASSERT_EQ(other.get("/orders/2"), "v1");
+}
+
+TEST_F(ProxyFixture, TheDeploymentsPreviewTokenLetsAHookPinTheNewVersion) {
+  // `preview: keys` (the default) and no API keys: only the running deployment's token
+  // may pin, which is what its pre-traffic hook is given.
+  ServiceRuntime runtime;
+  runtime.canary = "v2";
+  runtime.canary_weight = 0;
+  runtime.preview_token = "gpp_secret";
+  auto snapshot = build_snapshot(*config, {{"orders", runtime}}, registry, 2);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+  ASSERT_TRUE(gateway->publish(*snapshot));
+  Client client(gateway->port());
+  EXPECT_EQ(client.get("/orders/1",
+                       "X-Glidepath-Version: v2\r\n"
+                       "X-Glidepath-Preview-Token: gpp_secret\r\n"),
+            "v2");
+  EXPECT_EQ(client.get("/orders/1"), "v1");  // public traffic: still all on v1
+  Client wrong(gateway->port());
+  EXPECT_EQ(wrong.get("/orders/1",
+                      "X-Glidepath-Version: v2\r\n"
+                      "X-Glidepath-Preview-Token: gpp_guess\r\n"),
+            "");  // refused (403)
+  EXPECT_EQ(v2.requests(), 1u);
 }
 
 TEST_F(ProxyFixture, UnknownPathsAreNotFound) {
