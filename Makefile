@@ -4,7 +4,9 @@
 #   make test     the same, then the whole suite: a normal build and an ASan+UBSan build
 #   make demo     build, then run `glidepath demo`
 #   make fuzz     run every fuzz target for FUZZ_SECONDS each (clang + libFuzzer)
-#   make bench    the proxy benchmark against nginx and HAProxy (QUICK=1: a 1-minute smoke run)
+#   make bench    the proxy benchmark against nginx and HAProxy, then the rollback benchmark
+#                 (QUICK=1: smoke runs that leave docs/BENCHMARKS.md alone)
+#   make bench-rollback  only the rollback benchmark: faulty canaries rolled back, healthy ones kept
 #   make format   clang-format every source file
 
 BUILD      ?= build
@@ -16,7 +18,7 @@ JOBS       ?= $(shell nproc)
 WERROR     := $(if $(CI),ON,OFF)
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DGLIDEPATH_WERROR=$(WERROR)
 
-.PHONY: all deps build test test-release test-asan demo fuzz bench format clean
+.PHONY: all deps build test test-release test-asan demo fuzz bench bench-rollback format clean
 
 all: build
 
@@ -54,10 +56,17 @@ fuzz:
 	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Installs nginx, HAProxy, wrk and h2load when missing, then measures direct / nginx /
-# HAProxy / Glidepath and rewrites the proxy section of docs/BENCHMARKS.md (~5 minutes).
+# HAProxy / Glidepath and rewrites the proxy section of docs/BENCHMARKS.md (~5 minutes);
+# then the rollback benchmark (bench-rollback below, ~3 minutes).
 bench: build
 	@bench/install-deps.sh
 	bench/proxy/run.sh
+	bench/rollback/run.sh
+
+# Needs only the gateway binary and python3: 10 faulty + 10 healthy deployments at 200 req/s
+# against one `glidepath serve`; rewrites the rollback section of docs/BENCHMARKS.md.
+bench-rollback: build
+	bench/rollback/run.sh
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
