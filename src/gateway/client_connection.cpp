@@ -628,19 +628,10 @@ void ClientConnection::on_response_head() {
       forwarded.content_length = head.content_length;
       break;
     case http::BodyFraming::chunked:
-      // An HTTP/1.0 client cannot read chunked (RFC 9112 7.1): it gets the decoded body
-      // delimited by the end of the connection.
-      if (client_http10_) {
-        forwarded.framing = http::BodyFraming::until_close;
-        client_keep_alive_ = false;
-      } else {
-        forwarded.framing = http::BodyFraming::chunked;
-        response_chunked_ = true;
-      }
-      break;
     case http::BodyFraming::until_close:
-      // Re-framed as chunked for HTTP/1.1 clients so their connection survives; an
-      // HTTP/1.0 client gets a close-delimited body.
+      // Chunked, or close-delimited re-framed as chunked so an HTTP/1.1 client's
+      // connection survives. An HTTP/1.0 client cannot read chunked (RFC 9112 7.1): it
+      // gets the decoded body delimited by the end of the connection.
       if (client_http10_) {
         forwarded.framing = http::BodyFraming::until_close;
         client_keep_alive_ = false;
