@@ -12,8 +12,11 @@
 namespace glidepath::gateway::detail {
 
 namespace {
-// Idle upstream connections kept per worker per upstream address.
-constexpr size_t kMaxIdlePerUpstream = 64;
+// Idle upstream connections kept per worker per upstream address: enough for every
+// client connection's request in flight to find one again (64 made 200 busy clients
+// open a new upstream connection for 3% of requests; idle ones still close after
+// idle_timeout).
+constexpr size_t kMaxIdlePerUpstream = 1024;
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 }  // namespace
 
