@@ -18,20 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxNameLength = 64;
 constexpr size_t kMaxUpstreams = 256;
-
-// The same alphabet the config file allows (service_reader.cpp): version names travel in
-// URLs, the X-Glidepath-Version header and Prometheus labels.
-bool is_valid_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name.front())) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
-}
+using core::is_valid_name;
+using core::kMaxNameLength;
 
 core::Failure field_error(std::string_view path, std::string_view message) {
   return core::fail(fmt::format("{}: {}", path, message));

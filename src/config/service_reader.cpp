@@ -14,18 +14,8 @@
 namespace glidepath::config::detail {
 namespace {
 
-// Service and version names travel in URLs (/v1/services/{s}), the X-Glidepath-Version
-// header and Prometheus labels: keep them to a safe alphabet.
-constexpr size_t kMaxNameLength = 64;
-bool is_valid_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name.front())) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
-}
+using core::is_valid_name;
+using core::kMaxNameLength;
 
 std::optional<std::string> read_name(Reader& reader, const MapView& view, std::string_view what) {
   const auto node = view.get("name");

@@ -1,12 +1,19 @@
 // Small text helpers for messages people read: did-you-mean suggestions.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace glidepath::core {
+
+// Service and version names travel in URLs (/v1/services/{s}), the X-Glidepath-Version
+// header and Prometheus labels, so the config file and the admin API keep them to one
+// safe alphabet: 1-64 of [A-Za-z0-9._-], starting with a letter or digit.
+inline constexpr size_t kMaxNameLength = 64;
+bool is_valid_name(std::string_view name);
 
 // Levenshtein distance (insert, delete, substitute), case-sensitive.
 size_t edit_distance(std::string_view a, std::string_view b);

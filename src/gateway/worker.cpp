@@ -86,12 +86,7 @@ void Worker::sweep() {
     if (ec) return;
     const int64_t now = steady_ms();
     recorder_.advance(core::epoch_second(core::SystemClock().now()));
-    // Collect first: a deadline may close a connection and so change the set.
-    std::vector<std::shared_ptr<ClientConnection>> due;
-    for (ClientConnection* c : connections_) {
-      if (auto alive = c->weak_from_this().lock()) due.push_back(std::move(alive));
-    }
-    for (auto& c : due)
+    for (auto& c : live_connections())
       c->check_deadline(now);
     // Idle upstream connections older than idle_timeout are closed: the upstream would
     // close them soon anyway, and a closed one would cost a failed attempt.
@@ -163,17 +158,23 @@ void Worker::count_request(bool gateway_error) {
   }
 }
 
+std::vector<std::shared_ptr<ClientConnection>> Worker::live_connections() const {
+  // Taken first and held: acting on a connection may close it and so change the set.
+  std::vector<std::shared_ptr<ClientConnection>> all;
+  all.reserve(connections_.size());
+  for (ClientConnection* c : connections_) {
+    if (auto alive = c->weak_from_this().lock()) all.push_back(std::move(alive));
+  }
+  return all;
+}
+
 void Worker::begin_stop() {
   stopping_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
   for (auto& [endpoint, pool] : pools_)
     pool->idle.clear();
-  std::vector<std::shared_ptr<ClientConnection>> all;
-  for (ClientConnection* c : connections_) {
-    if (auto alive = c->weak_from_this().lock()) all.push_back(std::move(alive));
-  }
-  for (auto& c : all)
+  for (auto& c : live_connections())
     c->close_when_idle();
 }
 
@@ -184,11 +185,7 @@ void Worker::force_stop() {
   sweeper_.cancel();
   for (auto& [endpoint, pool] : pools_)
     pool->idle.clear();
-  std::vector<std::shared_ptr<ClientConnection>> all;
-  for (ClientConnection* c : connections_) {
-    if (auto alive = c->weak_from_this().lock()) all.push_back(std::move(alive));
-  }
-  for (auto& c : all)
+  for (auto& c : live_connections())
     c->close();
   io_.stop();
 }

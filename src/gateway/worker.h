@@ -95,6 +95,7 @@ class Worker {
  private:
   void accept();
   void sweep();
+  std::vector<std::shared_ptr<ClientConnection>> live_connections() const;
 
   const int index_;
   const GatewayOptions& options_;
