@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache make pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev
+  libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   node-llhttp libboost-dev
 )

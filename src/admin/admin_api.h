@@ -37,6 +37,10 @@ struct AdminDeps {
   const metrics::MetricsHistory* history = nullptr;
   controller::Controller* controller = nullptr;
   const core::Clock* clock = nullptr;
+  // After a key is created or revoked: rebuilds the gateway's key table and publishes it
+  // to every worker, returning once they all use it (so the key works, or is refused, as
+  // soon as the admin call answers). Null in tests without a gateway.
+  std::function<core::Result<void>()> keys_changed;
 };
 
 class AdminApi {

@@ -1,0 +1,1 @@
+#include "access/key_material.h"

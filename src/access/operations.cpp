@@ -1,0 +1,1 @@
+#include "access/operations.h"

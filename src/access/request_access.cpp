@@ -1,0 +1,1 @@
+#include "access/request_access.h"
