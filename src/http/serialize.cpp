@@ -227,6 +227,11 @@ void write_request_head(std::string& out, const ForwardedRequest& request) {
     }
     if (iequals(name, "x-forwarded-proto") && !request.forwarded_proto.empty()) continue;
     if (iequals(name, "x-request-id") && !request.request_id.empty()) continue;
+    if (!request.credential_header.empty() && iequals(name, request.credential_header)) continue;
+    if (name.size() > 12 && (name[0] == 'x' || name[0] == 'X') &&
+        (iequals(name, "x-glidepath-consumer") || iequals(name, "x-glidepath-preview-token"))) {
+      continue;
+    }
     if (connection_options ? is_hop_by_hop(name, headers) : is_hop_by_hop(name, {})) continue;
     append_header(out, name, header.value);
   }
@@ -255,6 +260,7 @@ void write_request_head(std::string& out, const ForwardedRequest& request) {
   if (!request.request_id.empty() && is_safe_field_value(request.request_id)) {
     append_header(out, "X-Request-Id", request.request_id);
   }
+  if (!request.consumer.empty()) append_header(out, "X-Glidepath-Consumer", request.consumer);
   append_framing(out, request.framing, request.content_length);
   out.append("Connection: keep-alive\r\n\r\n");
 }

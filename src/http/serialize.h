@@ -26,6 +26,13 @@ struct ForwardedRequest {
   std::string_view request_id;              // X-Request-Id (kept or generated)
   BodyFraming framing = BodyFraming::none;  // what we send: length or chunked (re-framed)
   uint64_t content_length = 0;
+  // The header that carried the caller's API key ("X-Api-Key" or "Authorization"): not
+  // forwarded, so a key never reaches an upstream. Empty: every header is kept.
+  std::string_view credential_header;
+  // X-Glidepath-Consumer: the consumer the key identified. A received
+  // X-Glidepath-Consumer is never forwarded (a client must not claim an identity), nor a
+  // received X-Glidepath-Preview-Token (a credential). Empty: not written.
+  std::string_view consumer;
 };
 // "METHOD target HTTP/1.1\r\n" + Host (the original's, never dropped; an absolute-form
 // original target's authority instead, RFC 9112 3.2.2; empty if the client sent none) +
@@ -34,7 +41,9 @@ struct ForwardedRequest {
 // order, then client_address) + X-Forwarded-Proto (replacing any received) + X-Request-Id
 // (replacing any received; an id with control characters is not written) +
 // Content-Length or Transfer-Encoding: chunked per `framing` + "Connection: keep-alive"
-// + "\r\n". Empty forwarded_proto/request_id: the received headers are kept instead.
+// + X-Glidepath-Consumer when given + "\r\n". Empty forwarded_proto/request_id: the
+// received headers are kept instead. Never forwarded: credential_header,
+// X-Glidepath-Consumer, X-Glidepath-Preview-Token.
 void write_request_head(std::string& out, const ForwardedRequest& request);
 
 struct ForwardedResponse {

@@ -142,6 +142,39 @@ TEST(Serialize, RequestHeadHostRules) {
   EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: \r\nConnection: keep-alive\r\n\r\n");
 }
 
+TEST(Serialize, RequestHeadDropsCredentialsAndNamesTheConsumer) {
+  const ParsedRequest request(
+      "GET /orders HTTP/1.1\r\n"
+      "Host: shop.example\r\n"
+      "X-Api-Key: gp_secret\r\n"
+      "x-glidepath-consumer: someone-else\r\n"
+      "X-Glidepath-Preview-Token: hook-token\r\n"
+      "Authorization: Bearer kept-for-the-upstream\r\n"
+      "\r\n");
+  ForwardedRequest forwarded;
+  forwarded.method = "GET";
+  forwarded.target = "/orders";
+  forwarded.original = &request.head();
+  forwarded.credential_header = "x-api-key";
+  forwarded.consumer = "acme";
+  std::string out;
+  write_request_head(out, forwarded);
+  EXPECT_EQ(out,
+            "GET /orders HTTP/1.1\r\nHost: shop.example\r\n"
+            "Authorization: Bearer kept-for-the-upstream\r\n"
+            "X-Glidepath-Consumer: acme\r\nConnection: keep-alive\r\n\r\n");
+
+  // Bearer keys: Authorization is the credential; a claimed consumer never passes, even
+  // without a consumer of our own to name.
+  forwarded.credential_header = "authorization";
+  forwarded.consumer = {};
+  out.clear();
+  write_request_head(out, forwarded);
+  EXPECT_EQ(out,
+            "GET /orders HTTP/1.1\r\nHost: shop.example\r\nX-Api-Key: gp_secret\r\n"
+            "Connection: keep-alive\r\n\r\n");
+}
+
 TEST(Serialize, IsHopByHop) {
   const std::vector<Header> headers = {
       {"Connection", "close, X-Custom ,, x-other"}, {"connection", "Foo"}, {"X-Custom", "1"}};
