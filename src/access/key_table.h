@@ -39,8 +39,8 @@ struct KeyEntry {
   std::string id;        // "key_01J..."
   std::string consumer;  // the consumer's name (stickiness by api_key hashes it)
   uint32_t consumer_id = kAnonymousConsumer;
-  bool preview = false;  // may pin a version with X-Glidepath-Version
-  bool revoked = false;  // known, but answered 403
+  bool preview = false;       // may pin a version with X-Glidepath-Version
+  bool revoked = false;       // known, but answered 403
   KeyState* state = nullptr;  // never null in a built table
 };
 
@@ -74,9 +74,9 @@ class KeyRegistry {
   // gets a new KeyState whose quota counter is seeded through `load_quota` for the period
   // holding `now`; a key whose rate or quota changed gets a new state. A load error fails
   // the whole build (the previous table stays in force).
-  core::Result<std::shared_ptr<const KeyTable>> build(const std::vector<store::ApiKeyRecord>& records,
-                                                      const QuotaLoader& load_quota,
-                                                      core::TimePoint now);
+  core::Result<std::shared_ptr<const KeyTable>> build(
+      const std::vector<store::ApiKeyRecord>& records, const QuotaLoader& load_quota,
+      core::TimePoint now);
 
   // Dense, stable id of a consumer name (1, 2, ...); kAnonymousConsumer is "anonymous".
   uint32_t consumer_id(std::string_view name);
@@ -89,6 +89,8 @@ class KeyRegistry {
   core::Result<void> flush_quotas(store::Store& store, core::TimePoint now);
 
  private:
+  uint32_t intern_consumer(std::string_view name);  // with mutex_ held
+
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<KeyState>, std::less<>> states_;  // by key id
   std::map<std::string, uint32_t, std::less<>> consumer_ids_;

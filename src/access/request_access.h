@@ -13,8 +13,8 @@
 namespace glidepath::access {
 
 struct Identity {
-  int status = 0;           // 0: may go on; else 401 (no key) or 403 (unknown or revoked)
-  std::string_view error;   // for the error body; never contains the key
+  int status = 0;                 // 0: may go on; else 401 (no key) or 403 (unknown or revoked)
+  std::string_view error;         // for the error body; never contains the key
   const KeyEntry* key = nullptr;  // null: anonymous
 };
 
