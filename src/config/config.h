@@ -90,15 +90,6 @@ struct VersionWeight {
   friend bool operator==(const VersionWeight&, const VersionWeight&) = default;
 };
 
-// Extension: per-service request limits. A key's own rate and quota (SPEC section 5) win
-// over these defaults; anonymous_rate applies per client address to requests without a key.
-struct Limits {
-  std::optional<core::Rate> rate;
-  std::optional<core::Quota> quota;
-  std::optional<core::Rate> anonymous_rate;
-  friend bool operator==(const Limits&, const Limits&) = default;
-};
-
 // The defaults of every deployment of a service; a deployment request may replace the
 // plan, alarms and hooks for itself only (SPEC section 7).
 struct DeploymentDefaults {
@@ -128,7 +119,6 @@ struct ServiceConfig {
   // A fixed split while no deployment runs, in the order written; sums to 100. Empty:
   // all traffic to `live`.
   std::vector<VersionWeight> traffic;
-  Limits limits;
   DeploymentDefaults deployment;
 
   const VersionConfig* find_version(std::string_view version) const;

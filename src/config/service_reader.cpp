@@ -1,5 +1,5 @@
 // One entry of `services` (SPEC section 2): route match, API keys, stickiness, preview,
-// versions, live version, fixed traffic split, limits and deployment defaults; then the
+// versions, live version, fixed traffic split and deployment defaults; then the
 // checks across services.
 #include <fmt/format.h>
 
@@ -230,17 +230,6 @@ std::optional<VersionConfig> read_version(Reader& reader, const YAML::Node& node
   return version;
 }
 
-Limits read_limits(Reader& reader, const YAML::Node& node, const std::string& path) {
-  Limits limits;
-  MapView view(reader, node, path, {"rate", "quota", "anonymous_rate"});
-  if (const auto n = view.get("rate")) limits.rate = reader.rate(*n, view.path("rate"));
-  if (const auto n = view.get("quota")) limits.quota = reader.quota(*n, view.path("quota"));
-  if (const auto n = view.get("anonymous_rate")) {
-    limits.anonymous_rate = reader.rate(*n, view.path("anonymous_rate"));
-  }
-  return limits;
-}
-
 // Suggests the closest version name for a misspelt reference. Lists and suggestions are
 // limited so that a document with thousands of versions stays linear to check.
 std::string unknown_version_message(const std::vector<std::string>& declared,
@@ -325,7 +314,7 @@ ServiceConfig read_service(Reader& reader, const YAML::Node& node, const std::st
   ServiceConfig service;
   MapView view(reader, node, path,
                {"name", "match", "api_keys", "api_key_source", "stickiness", "preview", "versions",
-                "live", "traffic", "limits", "deployment"});
+                "live", "traffic", "deployment"});
   if (!view.valid()) return service;
 
   if (auto name = read_name(reader, view, "service")) service.name = std::move(*name);
@@ -415,8 +404,6 @@ ServiceConfig read_service(Reader& reader, const YAML::Node& node, const std::st
   if (const auto n = view.get("traffic")) {
     read_traffic(reader, *n, view.path("traffic"), declared, names_complete, service);
   }
-  if (const auto n = view.get("limits"))
-    service.limits = read_limits(reader, *n, view.path("limits"));
   service.deployment = read_deployment_defaults(reader, view.get("deployment"),
                                                 view.path("deployment"), view.line());
   return service;

@@ -323,28 +323,6 @@ std::optional<core::HostPort> Reader::host_port(const YAML::Node& node, const st
   return std::move(*parsed);
 }
 
-std::optional<core::Rate> Reader::rate(const YAML::Node& node, const std::string& path) {
-  auto text = string(node, path, "a rate (100/s)");
-  if (!text) return std::nullopt;
-  auto parsed = core::parse_rate(*text);
-  if (!parsed) {
-    error(path, node, parsed.error().message);
-    return std::nullopt;
-  }
-  return *parsed;
-}
-
-std::optional<core::Quota> Reader::quota(const YAML::Node& node, const std::string& path) {
-  auto text = string(node, path, "a quota (100000/day)");
-  if (!text) return std::nullopt;
-  auto parsed = core::parse_quota(*text);
-  if (!parsed) {
-    error(path, node, parsed.error().message);
-    return std::nullopt;
-  }
-  return *parsed;
-}
-
 std::optional<size_t> Reader::choice(const YAML::Node& node, const std::string& path,
                                      std::initializer_list<std::string_view> names) {
   auto text = string(node, path, fmt::format("one of {}", join(names)));

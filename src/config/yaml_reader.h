@@ -83,8 +83,6 @@ class Reader {
   // `allow_port_zero` for listening addresses: port 0 picks a free port.
   std::optional<core::HostPort> host_port(const YAML::Node& node, const std::string& path,
                                           bool allow_port_zero = false);
-  std::optional<core::Rate> rate(const YAML::Node& node, const std::string& path);
-  std::optional<core::Quota> quota(const YAML::Node& node, const std::string& path);
   // One of `names`; the error lists them and suggests the closest.
   std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
                                std::initializer_list<std::string_view> names);

@@ -224,13 +224,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"TrafficNotANumber", svc("    traffic:\n      v1: most  # <-\n      v2: 0\n"),
                   "services[0].traffic.v1", "expected a whole percentage like 10 or 10%"},
         ErrorCase{"TrafficAsList", svc("    traffic: [v1, v2]  # <-\n"), "services[0].traffic",
-                  "expected a mapping, got a list"},
-        ErrorCase{"BadRate", svc("    limits:\n      rate: 100/fortnight  # <-\n"),
-                  "services[0].limits.rate", "unknown unit 'fortnight'"},
-        ErrorCase{"BadQuota", svc("    limits:\n      quota: 5/week  # <-\n"),
-                  "services[0].limits.quota", "unknown period 'week'"},
-        ErrorCase{"BadAnonymousRate", svc("    limits: {anonymous_rate: fast}  # <-\n"),
-                  "services[0].limits.anonymous_rate", "invalid rate 'fast'"}),
+                  "expected a mapping, got a list"}),
     case_name);
 
 INSTANTIATE_TEST_SUITE_P(
