@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 
+#include "access/request_access.h"
 #include "core/clock.h"
 #include "http/serialize.h"
 
@@ -283,20 +284,51 @@ void ClientConnection::on_request_head() {
     respond_error(404, "no route for this host and path", request_has_body_ || !client_keep_alive_);
     return;
   }
+  // Who is calling (SPEC section 5): the key is looked up in the snapshot's table, with
+  // no lock and no store access. 401/403 are answered before anything else is decided.
+  const access::Identity identity =
+      access::identify(route_->api_keys, route_->api_key_source, *snapshot_->routes->keys, head);
+  if (identity.status != 0) {
+    respond_error(identity.status, identity.error, request_has_body_ || !client_keep_alive_);
+    return;
+  }
+  const access::KeyEntry* key = identity.key;
+  consumer_id_ = key != nullptr ? key->consumer_id : access::kAnonymousConsumer;
+
   RequestFacts facts;
   facts.pin = head.find("x-glidepath-version");
-  // A preview key (SPEC section 5, with API keys) or the running deployment's preview
-  // token, which its pre-traffic hook is given, lets the caller pin a version.
-  facts.may_pin = !route_->preview_token.empty() &&
-                  same_token(head.find("x-glidepath-preview-token"), route_->preview_token);
-  facts.sticky_value = sticky_value(route_->stickiness, head, {});
+  // A preview key, or the running deployment's preview token (which its pre-traffic hook
+  // is given), lets the caller pin a version.
+  facts.may_pin = (key != nullptr && key->preview) ||
+                  (!route_->preview_token.empty() &&
+                   same_token(head.find("x-glidepath-preview-token"), route_->preview_token));
+  facts.sticky_value =
+      sticky_value(route_->stickiness, head, key != nullptr ? std::string_view(key->consumer) : "");
   const VersionChoice choice = choose_version(*route_, facts, worker_.random());
   if (choice.error_status != 0) {
     respond_error(choice.error_status, choice.error, request_has_body_ || !client_keep_alive_);
     return;
   }
-  version_ = &route_->versions[choice.version];
+  const VersionRoute& chosen = route_->versions[choice.version];
   strip_route_prefix(*route_, target_, forward_target_);
+  // The operation as the version's contract names it ("GET /orders/{id}"), from the path
+  // the upstream sees.
+  operation_ = worker_.operation_id(head.method, forward_target_, chosen.operations.get());
+  usage_series_ = chosen.series;
+  record_usage_ = true;
+
+  if (key != nullptr && (key->state->rate || key->state->quota)) {
+    const access::Admission admission =
+        access::admit(*key, started_us_, core::epoch_second(core::SystemClock().now()));
+    if (admission.status != 0) {
+      // Refused before it reached the version: usage of the version (the consumer sees
+      // its 429s), but not the version's metrics, which judge the canary.
+      respond_error(admission.status, admission.error, request_has_body_ || !client_keep_alive_,
+                    admission.retry_after_seconds);
+      return;
+    }
+  }
+  version_ = &chosen;
 
   http::ForwardedRequest forwarded;
   forwarded.method = head.method;
@@ -309,6 +341,11 @@ void ClientConnection::on_request_head() {
                       : request_chunked_                        ? http::BodyFraming::chunked
                                                                 : http::BodyFraming::none;
   forwarded.content_length = head.content_length;
+  if (route_->api_keys != config::ApiKeyMode::off) {
+    forwarded.credential_header =
+        route_->api_key_source == config::ApiKeySource::bearer ? "authorization" : "x-api-key";
+  }
+  if (key != nullptr) forwarded.consumer = key->consumer;
   up_head_.clear();
   http::write_request_head(up_head_, forwarded);
 
@@ -709,7 +746,8 @@ void ClientConnection::on_response_complete() {
 
 // ---- both ------------------------------------------------------------------------------
 
-void ClientConnection::respond_error(int status, std::string_view message, bool close_after) {
+void ClientConnection::respond_error(int status, std::string_view message, bool close_after,
+                                     int retry_after_seconds) {
   status_ = status;
   // Refused before its head was read (malformed, too large, too slow): the answer still
   // gets an id of its own (SPEC section 4: every gateway error carries one).
@@ -718,7 +756,8 @@ void ClientConnection::respond_error(int status, std::string_view message, bool 
   if (request_ == RequestState::none && parser_.in_message()) skip_message_ = true;
   out_head_.clear();
   http::write_error_response(out_head_, status, message, request_id_, close_after,
-                             version_ ? std::string_view(version_->name) : std::string_view());
+                             version_ ? std::string_view(version_->name) : std::string_view(),
+                             retry_after_seconds);
   bytes_out_ += out_head_.size();
   client_write_pending_ = true;
   asio::async_write(
@@ -737,10 +776,16 @@ void ClientConnection::respond_error(int status, std::string_view message, bool 
 void ClientConnection::finish_exchange(bool close_after) {
   const bool gateway_error = response_ == ResponseState::none;  // we answered ourselves
   worker_.count_request(gateway_error);
-  if (version_ != nullptr) {
-    // Gateway-made 502/504 count as the version's errors (SPEC section 4).
-    worker_.recorder().record(version_->series, core::epoch_second(core::SystemClock().now()),
-                              status_, steady_us() - started_us_, bytes_in_, bytes_out_);
+  if (version_ != nullptr || record_usage_) {
+    const int64_t now_us = core::to_epoch_micros(core::SystemClock().now());
+    if (version_ != nullptr) {
+      // Gateway-made 502/504 count as the version's errors (SPEC section 4).
+      worker_.recorder().record(version_->series, now_us / 1'000'000, status_,
+                                steady_us() - started_us_, bytes_in_, bytes_out_);
+    }
+    if (record_usage_) {
+      worker_.usage().record(consumer_id_, usage_series_, operation_, status_, now_us);
+    }
   }
   reset_exchange();
   if (close_after || closed_) {
@@ -756,6 +801,8 @@ void ClientConnection::reset_exchange() {
   response_ = ResponseState::none;
   route_ = nullptr;
   version_ = nullptr;
+  record_usage_ = false;
+  consumer_id_ = 0;
   snapshot_.reset();
   status_ = 0;
   bytes_in_ = in_end_ - in_begin_;  // pipelined bytes already read belong to the next one

@@ -51,7 +51,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void on_response_complete();
   void upstream_failed(std::string_view what, bool timeout);
   // Both.
-  void respond_error(int status, std::string_view message, bool close_after);
+  void respond_error(int status, std::string_view message, bool close_after,
+                     int retry_after_seconds = 0);
   void finish_exchange(bool close_after);
   void reset_exchange();
   void set_deadline(core::Duration from_now);
@@ -81,6 +82,12 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::shared_ptr<const ResolvedSnapshot> snapshot_;
   const ServiceRoute* route_ = nullptr;
   const VersionRoute* version_ = nullptr;
+  // Usage (SPEC section 5): recorded at the end of an exchange that got past the key check
+  // and chose a version (a 429 too, though it reached no upstream and is no version metric).
+  bool record_usage_ = false;
+  uint32_t consumer_id_ = 0;
+  uint32_t operation_ = 0;
+  metrics::SeriesId usage_series_ = 0;
   bool client_keep_alive_ = true;
   bool client_http10_ = false;
   bool request_has_body_ = false;

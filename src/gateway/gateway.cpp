@@ -120,6 +120,45 @@ bool Gateway::publish(std::shared_ptr<const Snapshot> snapshot, std::chrono::mil
   return state->second.wait_for(lock, timeout, [&] { return *pending == 0; });
 }
 
+std::vector<access::UsageDelta> Gateway::drain_usage(std::chrono::milliseconds timeout) {
+  struct Collected {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::vector<access::UsageDelta> deltas;
+    size_t pending = 0;
+    bool abandoned = false;  // the caller stopped waiting: late workers keep their records
+  };
+  std::unique_lock publishing(impl_->publish_mutex);
+  if (impl_->stopped) {
+    std::vector<access::UsageDelta> out;
+    for (auto& worker : impl_->workers) {
+      auto deltas = worker->usage().drain();
+      out.insert(out.end(), std::make_move_iterator(deltas.begin()),
+                 std::make_move_iterator(deltas.end()));
+    }
+    return out;
+  }
+  auto collected = std::make_shared<Collected>();
+  collected->pending = impl_->workers.size();
+  for (auto& worker : impl_->workers) {
+    asio::post(worker->io(), [w = worker.get(), collected] {
+      std::lock_guard lock(collected->mutex);
+      if (collected->abandoned) return;
+      if (!w->usage().empty()) {
+        auto deltas = w->usage().drain();
+        collected->deltas.insert(collected->deltas.end(), std::make_move_iterator(deltas.begin()),
+                                 std::make_move_iterator(deltas.end()));
+      }
+      if (--collected->pending == 0) collected->done.notify_all();
+    });
+  }
+  publishing.unlock();
+  std::unique_lock lock(collected->mutex);
+  collected->done.wait_for(lock, timeout, [&] { return collected->pending == 0; });
+  collected->abandoned = true;
+  return std::move(collected->deltas);
+}
+
 uint16_t Gateway::port() const {
   return impl_->port;
 }

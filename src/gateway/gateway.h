@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "access/usage.h"
 #include "core/result.h"
 #include "core/units.h"
 #include "gateway/routing.h"
@@ -67,6 +68,14 @@ class Gateway {
   // One recorder per worker, for the metrics collector; they live as long as the Gateway.
   std::vector<const metrics::WorkerRecorder*> recorders() const;
   GatewayStats stats() const;
+
+  // Takes what every worker recorded since the last call: requests per consumer × series
+  // × operation × status class × minute (SPEC section 5). Each worker hands its table
+  // over on its own event loop, so recording never waits for this; a worker that does not
+  // answer within `timeout` keeps its records for the next call. After stop() the tables
+  // are read directly (the final flush).
+  std::vector<access::UsageDelta> drain_usage(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
   // Stops accepting, lets requests in flight finish for up to `grace`, then closes
   // everything and joins the threads.

@@ -283,7 +283,8 @@ core::Result<std::vector<TrafficSlice>> compute_slices(const config::ServiceConf
 
 core::Result<ServiceRoute> build_route(const config::ServiceConfig& service,
                                        const ServiceRuntime* runtime, UpstreamTable& upstreams,
-                                       metrics::SeriesRegistry& registry) {
+                                       metrics::SeriesRegistry& registry,
+                                       const SnapshotInputs& inputs) {
   ServiceRoute route;
   route.name = service.name;
   for (const std::string& host : service.match.hosts) {
@@ -351,6 +352,7 @@ core::Result<ServiceRoute> build_route(const config::ServiceConfig& service,
                                     series.error().message));
     }
     version.series = *series;
+    if (!v->spec.empty() && inputs.operations) version.operations = inputs.operations(v->spec);
     route.versions.push_back(std::move(version));
   }
 
@@ -541,7 +543,7 @@ const ServiceRoute* Snapshot::find_service(std::string_view name) const {
 core::Result<std::shared_ptr<const Snapshot>> build_snapshot(
     const config::Config& config,
     const std::vector<std::pair<std::string, ServiceRuntime>>& runtime,
-    metrics::SeriesRegistry& registry, uint64_t generation) {
+    metrics::SeriesRegistry& registry, uint64_t generation, const SnapshotInputs& inputs) {
   for (size_t i = 0; i < runtime.size(); ++i) {
     if (config.find_service(runtime[i].first) == nullptr) {
       return core::fail(fmt::format(
@@ -557,13 +559,14 @@ core::Result<std::shared_ptr<const Snapshot>> build_snapshot(
 
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
+  snapshot->keys = inputs.keys ? inputs.keys : std::make_shared<const access::KeyTable>();
   UpstreamTable upstreams(snapshot->upstreams);
   for (const config::ServiceConfig& service : config.services) {
     const ServiceRuntime* state = nullptr;
     for (const auto& [name, entry] : runtime) {
       if (name == service.name) state = &entry;
     }
-    auto route = build_route(service, state, upstreams, registry);
+    auto route = build_route(service, state, upstreams, registry, inputs);
     if (!route) return core::fail(route.error().message);
     for (const ServiceRoute& other : snapshot->services) {
       if (other.name == route->name) {

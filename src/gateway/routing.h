@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "access/key_table.h"
+#include "access/operations.h"
 #include "config/config.h"
 #include "core/result.h"
 #include "core/units.h"
@@ -51,6 +54,9 @@ struct VersionRoute {
   std::string name;
   std::vector<uint32_t> upstreams;  // indexes into Snapshot::upstreams, round-robin order
   metrics::SeriesId series = 0;
+  // The path templates of the version's OpenAPI document, naming the operations usage is
+  // recorded against; null without a (readable) document: literal paths, ids folded.
+  std::shared_ptr<const access::OperationMatcher> operations;
 };
 
 // Where each slice of traffic goes: a request whose bucket (0..9999) is below `upper`
@@ -86,6 +92,8 @@ struct Snapshot {
   uint64_t generation = 0;
   std::vector<ServiceRoute> services;
   std::vector<core::HostPort> upstreams;  // distinct upstream addresses; index = pool id
+  // The API keys (SPEC section 5); never null (an empty table when there are none).
+  std::shared_ptr<const access::KeyTable> keys;
 
   // Host (any case, with or without ":port") and normalised path → the service, or null
   // (404). Services that name the host win over any-host services; among those, the
@@ -115,6 +123,16 @@ struct ServiceRuntime {
   std::string preview_token;
 };
 
+// What a snapshot takes besides config and routing state, both built on the control plane.
+struct SnapshotInputs {
+  std::shared_ptr<const access::KeyTable> keys;  // null: no keys
+  // The matcher of a version's spec document (its path as the config or deployment gives
+  // it); null result for none. Called for every version with a spec on every build, so the
+  // caller caches. Unset: no matchers.
+  std::function<std::shared_ptr<const access::OperationMatcher>(const std::string& spec)>
+      operations;
+};
+
 // Builds a snapshot. Without a runtime entry a service routes per its config (`traffic`
 // split, else 100% to live). Series ids are interned in `registry`.
 // With a canary: [canary 0..w%, live w%..100%] (canary first: sticky monotonicity); the
@@ -127,7 +145,7 @@ struct ServiceRuntime {
 core::Result<std::shared_ptr<const Snapshot>> build_snapshot(
     const config::Config& config,
     const std::vector<std::pair<std::string, ServiceRuntime>>& runtime,
-    metrics::SeriesRegistry& registry, uint64_t generation);
+    metrics::SeriesRegistry& registry, uint64_t generation, const SnapshotInputs& inputs = {});
 
 // ---- Version choice ------------------------------------------------------------------
 

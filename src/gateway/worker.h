@@ -13,6 +13,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "access/operations.h"
+#include "access/usage.h"
 #include "core/result.h"
 #include "gateway/gateway.h"
 #include "gateway/routing.h"
@@ -73,6 +75,13 @@ class Worker {
   asio::io_context& io() { return io_; }
   const std::shared_ptr<const ResolvedSnapshot>& snapshot() const { return snapshot_; }
   metrics::WorkerRecorder& recorder() { return recorder_; }
+  access::UsageTable& usage() { return usage_; }
+  // The interned id of a request's operation (usage naming, SPEC section 5).
+  uint32_t operation_id(std::string_view method, std::string_view path,
+                        const access::OperationMatcher* matcher) {
+    access::operation_of(method, path, matcher, operation_scratch_, operation_text_);
+    return usage_.intern_operation(operation_text_);
+  }
   UpstreamPool& pool(uint32_t index) { return *pool_by_index_[index]; }
   uint32_t next_round_robin(metrics::SeriesId series);
   uint64_t random();
@@ -103,6 +112,9 @@ class Worker {
   tcp::acceptor acceptor_;
   asio::steady_timer sweeper_;
   metrics::WorkerRecorder recorder_;
+  access::UsageTable usage_;
+  std::string operation_scratch_;
+  std::string operation_text_;
   std::shared_ptr<const ResolvedSnapshot> snapshot_;
   std::map<tcp::endpoint, std::unique_ptr<UpstreamPool>> pools_;
   std::vector<UpstreamPool*> pool_by_index_;

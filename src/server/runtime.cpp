@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "access/key_table.h"
+#include "access/operations.h"
+#include "access/usage.h"
 #include "admin/admin_api.h"
 #include "admin/http_server.h"
 #include "controller/controller.h"
@@ -29,6 +32,9 @@ namespace {
 // The metrics collector's schedule: a little after each second ends, so workers have
 // marked it final (SPEC section 4: per-second windows merged every second).
 constexpr auto kCollectDelay = std::chrono::milliseconds(50);
+// Usage buckets and quota counters go to the store this often (SPEC section 5: recording
+// never waits for the store; a crash loses at most this much of them).
+constexpr auto kFlushInterval = std::chrono::seconds(1);
 
 core::Result<std::unique_ptr<store::Store>> open_store(const config::StoreConfig& store) {
   if (store.kind == config::StoreKind::postgres) {
@@ -80,7 +86,11 @@ struct Runtime::Impl {
   std::unique_ptr<admin::HttpServer> admin;
 
   std::mutex snapshot_mutex;
-  std::shared_ptr<const gateway::Snapshot> snapshot;       // the one last published
+  std::shared_ptr<const gateway::Snapshot> snapshot;  // the one last published
+  access::KeyRegistry key_registry;
+  std::shared_ptr<const access::KeyTable> keys;  // in the snapshot last published
+  // Parsed OpenAPI documents by path, for operation names; null for an unreadable one.
+  std::map<std::string, std::shared_ptr<const access::OperationMatcher>> specs;
   std::map<std::string, gateway::ServiceRuntime> routing;  // by service, what it was built from
   uint64_t generation = 1;
 
@@ -88,10 +98,94 @@ struct Runtime::Impl {
   std::unique_ptr<controller::Controller> controller;
 
   std::thread collector_thread;
+  std::thread flusher_thread;
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
   bool stopping = false;
   core::SystemClock clock;
+
+  // What a snapshot is built from besides routing; snapshot_mutex held.
+  gateway::SnapshotInputs snapshot_inputs() {
+    gateway::SnapshotInputs inputs;
+    inputs.keys = keys;
+    inputs.operations = [this](const std::string& path) { return spec_matcher(path); };
+    return inputs;
+  }
+
+  // A version's OpenAPI document, read once. One that cannot be read is reported once; its
+  // version's usage is then named by literal paths (ids folded).
+  std::shared_ptr<const access::OperationMatcher> spec_matcher(const std::string& path) {
+    auto found = specs.find(path);
+    if (found != specs.end()) return found->second;
+    auto matcher = access::OperationMatcher::from_file(path);
+    if (!matcher) {
+      fmt::print(stderr, "warning: spec {}: {}; usage is recorded by literal path\n", path,
+                 matcher.error().message);
+      return specs[path] = nullptr;
+    }
+    return specs[path] = *matcher;
+  }
+
+  core::Result<std::shared_ptr<const access::KeyTable>> load_keys() {
+    auto records = store->list_api_keys();
+    if (!records) return core::fail("reading API keys: " + records.error().message);
+    return key_registry.build(
+        *records,
+        [this](std::string_view id, int64_t period_start) {
+          return store->get_quota_usage(id, period_start);
+        },
+        clock.now());
+  }
+
+  // A key was created or revoked: every worker gets the new table, and this returns once
+  // all of them use it.
+  core::Result<void> refresh_keys() {
+    auto table = load_keys();
+    if (!table) return core::Failure{table.error()};
+    std::lock_guard lock(snapshot_mutex);
+    const auto before = keys;
+    keys = *table;
+    std::vector<std::pair<std::string, gateway::ServiceRuntime>> all(routing.begin(),
+                                                                     routing.end());
+    auto built = gateway::build_snapshot(*config, all, registry, generation + 1, snapshot_inputs());
+    if (!built) {
+      keys = before;
+      return core::Failure{built.error()};
+    }
+    ++generation;
+    if (!gateway->publish(*built))
+      return core::fail("the gateway workers did not adopt the new key table in time");
+    snapshot = *built;
+    return {};
+  }
+
+  // Usage the workers recorded, and quota counts, to the store. Failures are reported and
+  // the counts retried or kept where the store can take them next time.
+  void flush_usage() {
+    auto deltas = gateway->drain_usage();
+    if (!deltas.empty()) {
+      auto buckets = access::to_buckets(
+          deltas, [this](uint32_t id) { return key_registry.consumer_name(id); },
+          [this](metrics::SeriesId id) { return registry.name(id); });
+      if (auto added = store->add_usage(buckets); !added) {
+        fmt::print(stderr, "warning: recording usage: {}\n", added.error().message);
+      }
+    }
+    if (auto flushed = key_registry.flush_quotas(*store, clock.now()); !flushed) {
+      fmt::print(stderr, "warning: recording quota counts: {}\n", flushed.error().message);
+    }
+  }
+
+  void run_flusher() {
+    std::unique_lock lock(stop_mutex);
+    while (!stopping) {
+      stop_cv.wait_for(lock, kFlushInterval, [&] { return stopping; });
+      if (stopping) break;
+      lock.unlock();
+      flush_usage();
+      lock.lock();
+    }
+  }
 
   std::shared_ptr<const gateway::Snapshot> current_snapshot() {
     std::lock_guard lock(snapshot_mutex);
@@ -109,7 +203,7 @@ struct Runtime::Impl {
     routing[service] = runtime;
     std::vector<std::pair<std::string, gateway::ServiceRuntime>> all(routing.begin(),
                                                                      routing.end());
-    auto built = gateway::build_snapshot(*config, all, registry, generation + 1);
+    auto built = gateway::build_snapshot(*config, all, registry, generation + 1, snapshot_inputs());
     if (!built) {
       if (before) {
         routing[service] = *before;
@@ -159,8 +253,13 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   auto states = impl->store->list_services();
   if (!states) return core::fail("store: " + states.error().message);
 
+  auto keys = impl->load_keys();
+  if (!keys) return core::fail("store: " + keys.error().message);
+  impl->keys = *keys;
+
   auto overrides = runtime_overrides(*config, *states);
-  auto snapshot = gateway::build_snapshot(*config, overrides, impl->registry, 1);
+  auto snapshot =
+      gateway::build_snapshot(*config, overrides, impl->registry, 1, impl->snapshot_inputs());
   if (!snapshot) return core::Failure{snapshot.error()};
   impl->snapshot = *snapshot;
   impl->routing.insert(overrides.begin(), overrides.end());
@@ -203,6 +302,7 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   impl->collector =
       std::make_unique<metrics::MetricsCollector>(impl->history, impl->gateway->recorders());
   impl->collector_thread = std::thread([raw] { raw->run_collector(); });
+  impl->flusher_thread = std::thread([raw] { raw->run_flusher(); });
 
   admin::ServerOptions admin_options;
   admin_options.listen = config->admin.listen;
@@ -217,6 +317,7 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   admin_deps.history = &impl->history;
   admin_deps.clock = &impl->clock;
   admin_deps.controller = impl->controller.get();
+  admin_deps.keys_changed = [raw] { return raw->refresh_keys(); };
   impl->api = std::make_unique<admin::AdminApi>(std::move(admin_deps));
   auto admin = admin::HttpServer::start(
       admin_options, [raw](const admin::Request& r) { return raw->api->handle(r); });
@@ -250,6 +351,9 @@ void Runtime::stop() {
   }
   impl_->stop_cv.notify_all();
   if (impl_->collector_thread.joinable()) impl_->collector_thread.join();
+  if (impl_->flusher_thread.joinable()) impl_->flusher_thread.join();
+  // What the workers counted since the last flush is not lost on a graceful stop.
+  if (impl_->gateway && impl_->store) impl_->flush_usage();
   impl_.reset();
 }
 

@@ -89,7 +89,6 @@ TEST(SpecExample, EveryFieldLandsWhereItShould) {
   EXPECT_EQ(s.weight_of("v1"), 90);
   EXPECT_EQ(s.weight_of("v2"), 10);
   EXPECT_EQ(s.weight_of("v3"), 0);
-  EXPECT_EQ(s.limits, Limits{});
 
   const DeploymentDefaults& d = s.deployment;
   EXPECT_EQ(d.plan.strategy, "Canary10Percent5Minutes");
@@ -157,7 +156,6 @@ TEST(Defaults, MinimalServiceGetsEveryDefault) {
   EXPECT_EQ(s.preview, PreviewMode::keys);
   EXPECT_TRUE(s.traffic.empty());
   EXPECT_EQ(s.weight_of("v1"), 100);
-  EXPECT_EQ(s.limits, Limits{});
 
   const DeploymentDefaults& d = s.deployment;
   auto expected_plan = deploy::plan_from_strategy("Canary10Percent5Minutes");
@@ -388,7 +386,6 @@ services:
       - name: v1
         upstreams: "127.0.0.1:9001, [::1]:9002"
     live: v1
-    limits: {rate: 100/s, quota: 100000/day, anonymous_rate: 10/min}
     deployment:
       contract: {on_breaking: warn}
       evaluation_interval: 250ms
@@ -419,12 +416,6 @@ services:
   EXPECT_EQ(orders.preview, PreviewMode::anyone);
   EXPECT_EQ(orders.versions[0].upstreams,
             (std::vector<core::HostPort>{hp("127.0.0.1", 9001), hp("::1", 9002)}));
-  ASSERT_TRUE(orders.limits.rate.has_value());
-  EXPECT_EQ(*orders.limits.rate, (core::Rate{100, 1s}));
-  ASSERT_TRUE(orders.limits.quota.has_value());
-  EXPECT_EQ(*orders.limits.quota, (core::Quota{100000, core::QuotaPeriod::day}));
-  ASSERT_TRUE(orders.limits.anonymous_rate.has_value());
-  EXPECT_EQ(*orders.limits.anonymous_rate, (core::Rate{10, 1min}));
   EXPECT_EQ(orders.deployment.on_breaking, deploy::ContractPolicy::warn);
   EXPECT_EQ(orders.deployment.evaluation_interval, 250ms);
   ASSERT_TRUE(orders.deployment.hooks.pre_traffic.has_value());

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "access/key_material.h"
+#include "access/key_table.h"
 #include "config/loader.h"
 #include "gateway/gateway.h"
 #include "gateway/routing.h"
@@ -330,6 +332,57 @@ TEST_F(ProxyFixture, TheDeploymentsPreviewTokenLetsAHookPinTheNewVersion) {
                       "X-Glidepath-Preview-Token: gpp_guess\r\n"),
             "");  // refused (403)
   EXPECT_EQ(v2.requests(), 1u);
+}
+
+// The key table travels in the snapshot: a key works, or is refused, on every worker as
+// soon as publish() returns — on a keep-alive connection too — and each worker's usage
+// table names who called what.
+TEST_F(ProxyFixture, KeysInTheSnapshotIdentifyCallersAndUsageIsDrained) {
+  const std::string key = access::generate_key();
+  store::ApiKeyRecord record;
+  record.id = "key_1";
+  record.consumer = "acme";
+  record.contact = "ops@acme.test";
+  record.key_hash = access::key_hash_hex(key);
+  record.key_prefix = access::display_prefix(key);
+  access::KeyRegistry keys;
+  const auto no_quota = [](std::string_view, int64_t) -> core::Result<uint64_t> { return 0; };
+  const auto publish_keys = [&](const std::vector<store::ApiKeyRecord>& records,
+                                uint64_t generation) {
+    auto table = keys.build(records, no_quota, core::SystemClock().now());
+    ASSERT_TRUE(table.ok()) << table.error().message;
+    SnapshotInputs inputs;
+    inputs.keys = *table;
+    auto snapshot = build_snapshot(*config, {}, registry, generation, inputs);
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+    ASSERT_TRUE(gateway->publish(*snapshot));
+  };
+  publish_keys({record}, 2);
+
+  Client client(gateway->port());
+  const std::string with_key = "X-Api-Key: " + key + "\r\n";
+  EXPECT_EQ(client.get("/orders/17", with_key), "v1");
+  EXPECT_EQ(client.get("/orders/18", with_key), "v1");
+  EXPECT_EQ(client.get("/orders/19"), "v1");  // optional: anonymous
+  Client stranger(gateway->port());
+  EXPECT_EQ(stranger.get("/orders/1", "X-Api-Key: gp_unknown\r\n"), "");  // 403
+
+  record.revoked_at = core::SystemClock().now();
+  publish_keys({record}, 3);
+  EXPECT_EQ(client.get("/orders/20", with_key), "");  // the same connection: refused
+  EXPECT_EQ(v1.requests(), 3u);
+
+  std::map<std::pair<uint32_t, std::string>, uint64_t> counts;  // (consumer, class) → n
+  for (const access::UsageDelta& d : gateway->drain_usage()) {
+    EXPECT_EQ(d.operation, "GET /orders/{id}");
+    EXPECT_EQ(d.series, *registry.find("orders", "v1"));
+    counts[{d.consumer_id, access::status_class_name(d.status_class)}] += d.count;
+  }
+  const uint32_t acme = keys.consumer_id("acme");
+  EXPECT_EQ((counts[{acme, "2xx"}]), 2u);
+  EXPECT_EQ((counts[{access::kAnonymousConsumer, "2xx"}]), 1u);
+  EXPECT_EQ(counts.size(), 2u);  // refused keys are nobody's usage
+  EXPECT_TRUE(gateway->drain_usage().empty());
 }
 
 TEST_F(ProxyFixture, UnknownPathsAreNotFound) {
