@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The proxy benchmark: direct vs nginx vs HAProxy vs Glidepath on this machine, in one
+# The proxy benchmark: direct vs nginx vs HAProxy vs Glidepath (without and with API
+# keys required) on this machine, in one
 # run with alternating rounds. Prints Markdown and rewrites the proxy section of
 # docs/BENCHMARKS.md. About 5 minutes on a quiet machine (up to ~10 when other work keeps
 # disturbing rounds, which are then re-run); QUICK=1 for a ~1 minute smoke run (which leaves the

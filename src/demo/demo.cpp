@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -40,16 +41,41 @@ struct Sample {
   int status = 0;
 };
 
-// A steady, bounded load: each consumer sends its requests at a fixed rate and records
-// which version answered and how.
+// Each demo consumer gets an API key through the admin API, as a user would with
+// `glidepath keys create`. Returns the keys in kConsumers' order.
+core::Result<std::vector<std::string>> create_keys(uint16_t admin_port) {
+  std::vector<std::string> keys;
+  for (const char* consumer : kConsumers) {
+    http::ClientRequest request;
+    request.method = "POST";
+    request.url = fmt::format("http://127.0.0.1:{}/v1/keys", admin_port);
+    request.headers = {{"Content-Type", "application/json"}};
+    request.body = nlohmann::json{{"consumer", consumer},
+                                  {"contact", fmt::format("api-team@{}.example", consumer)}}
+                       .dump();
+    auto response = http::send_request(request);
+    if (!response) return core::fail("creating an API key: " + response.error().message);
+    auto body = nlohmann::json::parse(response->body, nullptr, false);
+    if (response->status != 201 || !body.is_object() || !body.contains("key")) {
+      return core::fail(
+          fmt::format("creating an API key: HTTP {}: {}", response->status, response->body));
+    }
+    keys.push_back(body["key"].get<std::string>());
+  }
+  return keys;
+}
+
+// A steady, bounded load: each consumer sends its requests with its key at a fixed rate
+// and records which version answered and how.
 class Load {
  public:
-  explicit Load(uint16_t gateway_port) : port_(gateway_port) {}
+  Load(uint16_t gateway_port, std::vector<std::string> keys)
+      : port_(gateway_port), keys_(std::move(keys)) {}
   ~Load() { stop(); }
 
   void start() {
-    for (const char* consumer : kConsumers) {
-      threads_.emplace_back([this, consumer] { run(consumer); });
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      threads_.emplace_back([this, i] { run(keys_[i], i); });
     }
   }
   void stop() {
@@ -74,14 +100,18 @@ class Load {
   }
 
  private:
-  void run(const char* consumer) {
+  void run(const std::string& key, size_t index) {
     const auto interval = milliseconds(1000 / kRequestsPerSecondPerConsumer);
     auto next = Clock::now();
     int n = 0;
     while (running_) {
       http::ClientRequest request;
-      request.url = fmt::format("http://127.0.0.1:{}/shop/orders/{}", port_, n++ % 1000);
-      request.headers = {{"X-Consumer", consumer}};
+      // Two operations, so the consumers report has something to tell apart.
+      request.url = index % 3 == 0 && n % 4 == 0
+                        ? fmt::format("http://127.0.0.1:{}/shop/orders", port_)
+                        : fmt::format("http://127.0.0.1:{}/shop/orders/{}", port_, n % 1000);
+      ++n;
+      request.headers = {{"X-Api-Key", key}};
       request.timeout = milliseconds(2000);
       auto response = http::send_request(request);
       Sample sample{Clock::now(), "", 0};
@@ -99,6 +129,7 @@ class Load {
   }
 
   uint16_t port_;
+  std::vector<std::string> keys_;
   std::atomic<bool> running_{true};
   std::vector<std::thread> threads_;
   mutable std::mutex mutex_;
@@ -167,6 +198,33 @@ std::optional<deploy::Deployment> follow(controller::Controller& controller, con
   return std::nullopt;
 }
 
+// Who called what on which version, from the usage the gateway recorded (GET
+// /v1/consumers, as `glidepath consumers` shows it).
+void report_consumers(const Narrator& say, uint16_t admin_port) {
+  std::this_thread::sleep_for(milliseconds(1200));  // usage reaches the store each second
+  http::ClientRequest request;
+  request.url = fmt::format("http://127.0.0.1:{}/v1/consumers?since=1h", admin_port);
+  auto response = http::send_request(request);
+  if (!response || response->status != 200) return;
+  const auto body = nlohmann::json::parse(response->body, nullptr, false);
+  if (!body.is_object() || !body.contains("consumers")) return;
+  say.say(say.bold("What each consumer called, recorded per key (glidepath consumers):"));
+  int shown = 0;
+  for (const auto& c : body["consumers"]) {
+    if (shown++ == 4) {
+      say.say(fmt::format("  ... and {} more", body["consumers"].size() - 4));
+      break;
+    }
+    std::string versions;
+    for (const auto& v : c.value("versions", nlohmann::json::array())) {
+      versions += (versions.empty() ? "" : ",") + v.get<std::string>();
+    }
+    say.say(fmt::format("  {:<14} {:>5} requests, {:>3} errors, versions {:<9} {}",
+                        c.value("name", ""), c.value("requests", 0), c.value("errors", 0), versions,
+                        c.value("operations", nlohmann::json::array()).dump()));
+  }
+}
+
 std::atomic<bool> g_interrupted{false};
 void on_signal(int) {
   g_interrupted = true;
@@ -205,8 +263,8 @@ store: sqlite:{}/glidepath.db
 services:
   - name: shop
     match: {{path_prefix: /shop}}
-    api_keys: off
-    stickiness: header:X-Consumer
+    api_keys: required
+    stickiness: api_key
     versions:
       - {{name: v1, upstreams: [127.0.0.1:{}]}}
     live: v1
@@ -232,10 +290,17 @@ services:
   say.say(fmt::format("gateway on http://127.0.0.1:{}/shop, admin API on http://127.0.0.1:{}",
                       gateway_port, admin_port));
 
-  // 3. Four consumers, 200 requests a second in all.
-  Load load(gateway_port);
+  // 3. Ten consumers with API keys, 200 requests a second in all.
+  auto keys = create_keys(admin_port);
+  if (!keys) {
+    fmt::print(stderr, "demo: {}\n", keys.error().message);
+    return 1;
+  }
+  Load load(gateway_port, std::move(*keys));
   load.start();
-  say.say("10 consumers send 200 requests/s, each sticky by its X-Consumer header");
+  say.say(
+      "10 consumers, each with its own API key, send 200 requests/s; each is sticky to "
+      "one version by its key");
   std::this_thread::sleep_for(std::chrono::seconds(3));
   controller::Controller& controller = (*runtime)->controller();
   const std::vector<deploy::Step> steps = {
@@ -304,6 +369,7 @@ services:
     say.say("v3 was not rolled back (unexpected): see glidepath status");
   }
 
+  report_consumers(say, admin_port);
   say.say(
       fmt::format("admin API: http://127.0.0.1:{}  (try: glidepath status shop --admin "
                   "http://127.0.0.1:{})",
