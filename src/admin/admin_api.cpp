@@ -6,8 +6,13 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "access/key_material.h"
+#include "admin/consumer_report.h"
 #include "admin/deployment_requests.h"
+#include "admin/key_requests.h"
 #include "controller/controller.h"
+#include "core/ids.h"
+#include "core/text.h"
 #include "deploy/deployment_json.h"
 #include "metrics/history.h"
 #include "metrics/prometheus.h"
@@ -116,6 +121,32 @@ core::Result<int64_t> query_integer(std::string_view name, std::string_view text
   return static_cast<int64_t>(value);
 }
 
+// The store's message about a key with the key's hash, if quoted, left out: a hash is no
+// secret, but answers and logs have no use for it.
+std::string without_hash(std::string message, std::string_view hash) {
+  if (hash.empty()) return message;
+  for (size_t at = message.find(hash); at != std::string::npos; at = message.find(hash, at)) {
+    message.replace(at, hash.size(), "<hash>");
+  }
+  return message;
+}
+
+// ?service=S of the usage reports: a service name, or absent. A service no longer in the
+// config file is not an error: its recorded usage is still worth seeing.
+core::Result<std::optional<std::string>> service_filter(const Request& request) {
+  const std::string_view service = request.query_value("service");
+  if (service.empty()) return std::optional<std::string>();
+  if (!core::is_valid_name(service)) {
+    return core::fail(fmt::format("service: '{}' is not a service name",
+                                  service.substr(0, core::kMaxNameLength)));
+  }
+  return std::optional<std::string>(service);
+}
+
+// The usage endpoints answer at most this many per-minute rows (the newest): a week of one
+// busy consumer is already tens of thousands.
+constexpr size_t kMaxUsageMinutes = 10'000;
+
 }  // namespace
 
 Response AdminApi::handle(const Request& request) {
@@ -123,6 +154,7 @@ Response AdminApi::handle(const Request& request) {
   const std::string_view method = request.method;
   const bool get = method == "GET" || method == "HEAD";
   const bool post = method == "POST";
+  const bool del = method == "DELETE";
   auto is = [&](std::initializer_list<std::string_view> pattern) {
     if (p.size() != pattern.size()) return false;
     size_t i = 0;
@@ -163,6 +195,20 @@ Response AdminApi::handle(const Request& request) {
     return post ? hook_result(p[2], p[4], request) : method_not_allowed(request, "POST");
   }
   if (is({"v1", "events"})) return get ? events(request) : method_not_allowed(request, "GET");
+  if (is({"v1", "keys"})) {
+    if (post) return create_key(request);
+    if (get) return list_keys(request);
+    return method_not_allowed(request, "GET, POST");
+  }
+  if (is({"v1", "keys", "*"})) {
+    if (del) return revoke_key(p[2]);
+    if (get) return get_key(p[2]);
+    return method_not_allowed(request, "GET, DELETE");
+  }
+  if (is({"v1", "consumers"})) return get ? consumers(request) : method_not_allowed(request, "GET");
+  if (is({"v1", "consumers", "*", "usage"})) {
+    return get ? consumer_usage(p[2], request) : method_not_allowed(request, "GET");
+  }
   return Response::error(404, fmt::format("no such endpoint: {} {}", request.method, request.path));
 }
 
@@ -376,6 +422,108 @@ Response AdminApi::events(const Request& request) {
   r.headers.emplace_back("X-Accel-Buffering", "no");  // proxies must not hold events back
   r.stream = std::move(*stream);
   return r;
+}
+
+Response AdminApi::create_key(const Request& request) {
+  auto parsed = parse_key_request(request.body);
+  if (!parsed) return Response::error(400, parsed.error().message);
+  const core::TimePoint now = deps_.clock->now();
+  const std::string key = access::generate_key();
+  const store::ApiKeyRecord record = new_key_record(*parsed, core::make_id("key", now), key, now);
+  if (auto stored = deps_.store->create_api_key(record); !stored) {
+    return Response::error(status_for_error(stored.error()),
+                           without_hash(stored.error().message, record.key_hash));
+  }
+  if (deps_.keys_changed) {
+    if (auto published = deps_.keys_changed(); !published) {
+      // The key cannot be shown later, and a stored key nobody holds is harmless: say how
+      // to be rid of it.
+      return Response::error(
+          500, fmt::format("key {} for consumer '{}' was stored but is not yet in force: {}; "
+                           "revoke it (DELETE /v1/keys/{}) and create another once the gateway "
+                           "is healthy",
+                           record.id, record.consumer, published.error().message, record.id));
+    }
+  }
+  Response r = Response::json(201, created_key_json(record, key).dump());
+  r.headers.emplace_back("Location", "/v1/keys/" + record.id);
+  r.headers.emplace_back("Cache-Control", "no-store");  // the answer carries a secret
+  return r;
+}
+
+Response AdminApi::list_keys(const Request& request) {
+  auto keys = deps_.store->list_api_keys();
+  if (!keys) return Response::error(500, keys.error().message);
+  const std::string_view consumer = request.query_value("consumer");
+  nlohmann::json list = nlohmann::json::array();
+  for (const store::ApiKeyRecord& record : *keys) {
+    if (!consumer.empty() && record.consumer != consumer) continue;
+    list.push_back(key_json(record));
+  }
+  return Response::json(200, nlohmann::json{{"keys", std::move(list)}}.dump());
+}
+
+Response AdminApi::get_key(std::string_view id) {
+  auto found = deps_.store->get_api_key(id);
+  if (!found) return Response::error(500, found.error().message);
+  if (!*found) return Response::error(404, fmt::format("not found: key '{}'", id));
+  return Response::json(200, key_json(**found).dump());
+}
+
+Response AdminApi::revoke_key(std::string_view id) {
+  auto revoked = deps_.store->revoke_api_key(id, deps_.clock->now());
+  if (!revoked) return error_response(revoked.error());
+  if (deps_.keys_changed) {
+    if (auto published = deps_.keys_changed(); !published) {
+      return Response::error(
+          500, fmt::format("key {} was revoked in the store but the gateway may still accept "
+                           "it: {}",
+                           revoked->id, published.error().message));
+    }
+  }
+  return Response::json(200, key_json(*revoked).dump());
+}
+
+Response AdminApi::consumers(const Request& request) {
+  auto since = report_window_start(request.query_value("since"), deps_.clock->now());
+  if (!since) return Response::error(400, since.error().message);
+  auto service = service_filter(request);
+  if (!service) return Response::error(400, service.error().message);
+  store::UsageFilter filter;
+  filter.service = *service;
+  filter.since_minute = core::epoch_second(*since);
+  auto keys = deps_.store->list_api_keys();
+  if (!keys) return Response::error(500, keys.error().message);
+  auto usage = deps_.store->query_usage(filter);
+  if (!usage) return Response::error(500, usage.error().message);
+  // Asked about one service, the report lists who called it: a consumer whose keys were
+  // not used there is not one of its consumers. Without a service, every key holder is
+  // listed, idle ones with zeros.
+  const bool include_idle = !service->has_value();
+  const auto summaries = summarize_consumers(*keys, *usage, include_idle);
+  return Response::json(200, consumers_json(summaries, *since, *service).dump());
+}
+
+Response AdminApi::consumer_usage(std::string_view name, const Request& request) {
+  auto since = report_window_start(request.query_value("since"), deps_.clock->now());
+  if (!since) return Response::error(400, since.error().message);
+  auto service = service_filter(request);
+  if (!service) return Response::error(400, service.error().message);
+  store::UsageFilter filter;
+  filter.consumer = std::string(name);
+  filter.service = *service;
+  filter.since_minute = core::epoch_second(*since);
+  auto keys = deps_.store->list_api_keys();
+  if (!keys) return Response::error(500, keys.error().message);
+  auto usage = deps_.store->query_usage(filter);
+  if (!usage) return Response::error(500, usage.error().message);
+  auto report = admin::consumer_usage(name, *keys, *usage, kMaxUsageMinutes);
+  if (!report) {
+    return Response::error(404, fmt::format("not found: consumer '{}' has no keys and no usage "
+                                            "in the window",
+                                            name.substr(0, core::kMaxNameLength)));
+  }
+  return Response::json(200, consumer_usage_json(*report, *since, *service).dump());
 }
 
 }  // namespace glidepath::admin

@@ -67,6 +67,12 @@ class AdminApi {
                               const Request& request);
   Response hook_result(std::string_view id, std::string_view hook, const Request& request);
   Response events(const Request& request);
+  Response create_key(const Request& request);
+  Response list_keys(const Request& request);
+  Response get_key(std::string_view id);
+  Response revoke_key(std::string_view id);
+  Response consumers(const Request& request);
+  Response consumer_usage(std::string_view name, const Request& request);
 
   AdminDeps deps_;
   // Shared with the controller's listener, which may outlive this object.

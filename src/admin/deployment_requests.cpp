@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 
+#include "admin/json_body.h"
 #include "core/text.h"
 #include "core/units.h"
 #include "deploy/deployment_json.h"
@@ -21,58 +22,6 @@ using nlohmann::json;
 constexpr size_t kMaxUpstreams = 256;
 using core::is_valid_name;
 using core::kMaxNameLength;
-
-core::Failure field_error(std::string_view path, std::string_view message) {
-  return core::fail(fmt::format("{}: {}", path, message));
-}
-
-// `prefix` + "key" for nested paths: "" → "version", "hooks." → "hooks.pre_traffic".
-std::string join_path(std::string_view prefix, std::string_view key) {
-  return fmt::format("{}{}", prefix, key);
-}
-
-core::Result<json> parse_body(std::string_view body, bool allow_empty) {
-  const bool blank = std::all_of(body.begin(), body.end(), [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  });
-  if (blank) {
-    if (allow_empty) return json::object();
-    return field_error("body", "a JSON object is required");
-  }
-  try {
-    json j = json::parse(body.begin(), body.end());
-    if (j.is_null() && allow_empty) return json::object();
-    if (!j.is_object()) return field_error("body", "must be a JSON object");
-    return j;
-  } catch (const json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 5:
-    // ..."; keep the part after the id.
-    std::string_view what = e.what();
-    if (const size_t close = what.find("] "); close != std::string_view::npos) {
-      what.remove_prefix(close + 2);
-    }
-    return field_error("body", fmt::format("not valid JSON: {}", what));
-  }
-}
-
-// Every key of `object` must be one of `known`; the first that is not is an error.
-core::Result<void> check_keys(const json& object, std::string_view prefix,
-                              std::span<const std::string_view> known) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    std::string message = "unknown field";
-    if (auto suggestion = core::closest_match(key, known)) {
-      message += fmt::format(" (did you mean '{}'?)", *suggestion);
-    } else {
-      std::string list;
-      for (std::string_view k : known)
-        list += list.empty() ? std::string(k) : fmt::format(", {}", k);
-      message += fmt::format(" (expected {})", list);
-    }
-    return field_error(join_path(prefix, key), message);
-  }
-  return {};
-}
 
 // A failure from a deploy::*_from_json reader, whose message is "field: message" for the
 // value at `path`: "alarms[0]" + "threshold: must be a number" → "alarms[0].threshold: ...".
@@ -153,7 +102,7 @@ core::Result<std::vector<deploy::AlarmRule>> read_alarms(const json& value) {
   for (size_t i = 0; i < value.size(); ++i) {
     const std::string path = fmt::format("alarms[{}]", i);
     if (!value[i].is_object()) return field_error(path, "must be an object");
-    if (auto keys = check_keys(value[i], path + ".", kAlarmFields); !keys) {
+    if (auto keys = check_known_fields(value[i], path + ".", kAlarmFields); !keys) {
       return core::Failure{keys.error()};
     }
     auto rule = deploy::alarm_rule_from_json(value[i]);
@@ -173,7 +122,7 @@ core::Result<deploy::Hooks> read_hooks(const json& value) {
   if (!value.is_object()) {
     return field_error("hooks", "must be an object with pre_traffic, post_traffic, on_event");
   }
-  if (auto keys = check_keys(value, "hooks.", kHookKinds); !keys) {
+  if (auto keys = check_known_fields(value, "hooks.", kHookKinds); !keys) {
     return core::Failure{keys.error()};
   }
   deploy::Hooks hooks;
@@ -186,7 +135,7 @@ core::Result<deploy::Hooks> read_hooks(const json& value) {
     if (!it->is_object()) {
       return field_error(path, R"(must be an object: {"http": URL} or {"command": [...]})");
     }
-    if (auto keys = check_keys(*it, path + ".", kHookFields); !keys) {
+    if (auto keys = check_known_fields(*it, path + ".", kHookFields); !keys) {
       return core::Failure{keys.error()};
     }
     auto hook = deploy::hook_spec_from_json(*it);
@@ -212,10 +161,11 @@ core::Result<bool> read_bool(const json& object, std::string_view key, std::stri
 
 core::Result<controller::DeploymentRequest> parse_deployment_request(std::string_view service,
                                                                      std::string_view body) {
-  auto parsed = parse_body(body, false);
+  auto parsed = parse_json_body(body, false);
   if (!parsed) return core::Failure{parsed.error()};
   const json& j = *parsed;
-  if (auto keys = check_keys(j, "", kRequestFields); !keys) return core::Failure{keys.error()};
+  if (auto keys = check_known_fields(j, "", kRequestFields); !keys)
+    return core::Failure{keys.error()};
 
   controller::DeploymentRequest request;
   request.service = std::string(service);
@@ -280,19 +230,19 @@ core::Result<controller::DeploymentRequest> parse_deployment_request(std::string
 }
 
 core::Result<deploy::Command> parse_command(std::string_view command, std::string_view body) {
-  auto parsed = parse_body(body, true);
+  auto parsed = parse_json_body(body, true);
   if (!parsed) return core::Failure{parsed.error()};
   const json& j = *parsed;
   if (command == "promote") {
     constexpr std::array<std::string_view, 1> kFields = {"full"};
-    if (auto keys = check_keys(j, "", kFields); !keys) return core::Failure{keys.error()};
+    if (auto keys = check_known_fields(j, "", kFields); !keys) return core::Failure{keys.error()};
     auto full = read_bool(j, "full", "full");
     if (!full) return core::Failure{full.error()};
     return deploy::Command{deploy::Promote{*full}};
   }
   if (command == "abort") {
     constexpr std::array<std::string_view, 1> kFields = {"reason"};
-    if (auto keys = check_keys(j, "", kFields); !keys) return core::Failure{keys.error()};
+    if (auto keys = check_known_fields(j, "", kFields); !keys) return core::Failure{keys.error()};
     std::string reason = "aborted via admin API";
     if (const auto it = j.find("reason"); it != j.end() && !it->is_null()) {
       if (!it->is_string()) return field_error("reason", "must be a string");
@@ -304,7 +254,7 @@ core::Result<deploy::Command> parse_command(std::string_view command, std::strin
   }
   if (command == "pause" || command == "resume") {
     constexpr std::array<std::string_view, 0> kFields = {};
-    if (auto keys = check_keys(j, "", kFields); !keys) return core::Failure{keys.error()};
+    if (auto keys = check_known_fields(j, "", kFields); !keys) return core::Failure{keys.error()};
     if (command == "pause") return deploy::Command{deploy::Pause{}};
     return deploy::Command{deploy::Resume{}};
   }
@@ -327,11 +277,11 @@ core::Result<HookResult> parse_hook_result(std::string_view hook, std::string_vi
                                            "post_traffic)",
                                            hook));
   }
-  auto parsed = parse_body(body, false);
+  auto parsed = parse_json_body(body, false);
   if (!parsed) return core::Failure{parsed.error()};
   const json& j = *parsed;
   constexpr std::array<std::string_view, 2> kFields = {"status", "message"};
-  if (auto keys = check_keys(j, "", kFields); !keys) return core::Failure{keys.error()};
+  if (auto keys = check_known_fields(j, "", kFields); !keys) return core::Failure{keys.error()};
   const auto status = j.find("status");
   if (status == j.end() || status->is_null()) return field_error("status", "is required");
   if (!status->is_string()) return field_error("status", R"(must be "succeeded" or "failed")");

@@ -55,6 +55,10 @@ core::Result<AdminReply> AdminClient::post(std::string_view path,
   return send("POST", path, body.dump());
 }
 
+core::Result<AdminReply> AdminClient::del(std::string_view path) const {
+  return send("DELETE", path, "");
+}
+
 core::Result<AdminReply> AdminClient::send(std::string_view method, std::string_view path,
                                            std::string body) const {
   http::ClientRequest request;

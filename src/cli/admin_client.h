@@ -47,6 +47,8 @@ class AdminClient {
   // answer is a reply.
   core::Result<AdminReply> get(std::string_view path) const;
   core::Result<AdminReply> post(std::string_view path, const nlohmann::json& body) const;
+  // DELETE, without a body.
+  core::Result<AdminReply> del(std::string_view path) const;
 
   const AdminOptions& options() const { return options_; }
 

@@ -21,5 +21,8 @@ void add_status_command(CLI::App& app, int& exit_code);
 // promote, abort, pause and resume.
 void add_control_commands(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
+// keys create, keys list and keys revoke.
+void add_keys_command(CLI::App& app, int& exit_code);
+void add_consumers_command(CLI::App& app, int& exit_code);
 
 }  // namespace glidepath::cli

@@ -13,6 +13,7 @@
 #include "cli/admin_client.h"
 #include "cli/commands.h"
 #include "cli/follow.h"
+#include "cli/text_output.h"
 #include "core/units.h"
 #include "deploy/deployment_json.h"
 #include "deploy/strategy.h"
@@ -34,11 +35,6 @@ struct DeployOptions {
   bool allow_breaking = false;
   bool wait = false;
 };
-
-int usage_error(const std::string& message) {
-  fmt::print(stderr, "error: {}\n", message);
-  return kUsage;
-}
 
 // The request body, or a usage error for anything the admin API would refuse anyway
 // (caught here so a typo is exit 2, not 1).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cli/text_output.h"
 #include "core/units.h"
 
 namespace glidepath::cli {
@@ -12,20 +13,6 @@ namespace glidepath::cli {
 namespace {
 
 using nlohmann::json;
-
-// ANSI SGR sequences (ECMA-48 8.3.117).
-constexpr const char* kReset = "\x1b[0m";
-constexpr const char* kBold = "\x1b[1m";
-constexpr const char* kDim = "\x1b[2m";
-constexpr const char* kRed = "\x1b[31m";
-constexpr const char* kGreen = "\x1b[32m";
-constexpr const char* kYellow = "\x1b[33m";
-constexpr const char* kCyan = "\x1b[36m";
-
-std::string paint(const std::string& text, const char* colour, bool color) {
-  if (!color || text.empty()) return text;
-  return fmt::format("{}{}{}", colour, text, kReset);
-}
 
 // Lenient readers: the view shows what it can of an object from any server version.
 std::string text(const json& j, const char* key, std::string fallback = "") {
@@ -165,25 +152,6 @@ std::string progress_text(const json& d, core::TimePoint now) {
     out = "comparing the versions' API contracts";
   }
   return out;
-}
-
-// Columns a line takes: UTF-8 code points, colour sequences excluded (every character
-// the views use is one column wide).
-size_t display_columns(std::string_view s) {
-  size_t columns = 0;
-  bool in_escape = false;
-  for (unsigned char c : s) {
-    if (c == 0x1b) {
-      in_escape = true;
-      continue;
-    }
-    if (in_escape) {
-      if (c >= 0x40 && c <= 0x7E && c != '[') in_escape = false;
-      continue;
-    }
-    columns += (c & 0xC0) != 0x80;
-  }
-  return columns;
 }
 
 std::string pad(const std::string& s, size_t width) {

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   glidepath::cli::add_deploy_command(app, exit_code);
   glidepath::cli::add_status_command(app, exit_code);
   glidepath::cli::add_control_commands(app, exit_code);
+  glidepath::cli::add_keys_command(app, exit_code);
+  glidepath::cli::add_consumers_command(app, exit_code);
   glidepath::cli::add_demo_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,64 @@
+// The admin API's API-key calls (SPEC sections 5 and 7): the body of POST /v1/keys parsed
+// and checked, and the JSON of a key record. Pure functions of their inputs. Every mistake
+// is an error whose message starts with the field's name ("contact: ..."), answered with
+// 400; unknown fields are mistakes too, with a did-you-mean when one is close.
+//
+// The key itself appears in exactly one place: created_key_json, the 201 answer of
+// POST /v1/keys. key_json (lists, revocations) carries neither the key nor its hash, and no
+// error message here ever quotes a key.
+#pragma once
+
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/units.h"
+#include "store/store.h"
+
+namespace glidepath::admin {
+
+// Limits on what a key record carries: enough for a team name, an on-call address and a
+// few labels, small enough that the key list stays a small answer.
+inline constexpr size_t kMaxContactLength = 256;
+inline constexpr size_t kMaxMetadataEntries = 64;
+inline constexpr size_t kMaxMetadataKeyLength = 64;
+inline constexpr size_t kMaxMetadataValueLength = 1024;
+
+// POST /v1/keys: {"consumer", "contact", ["metadata", "rate", "quota", "preview"]}.
+struct KeyRequest {
+  std::string consumer;
+  std::string contact;
+  std::map<std::string, std::string> metadata;
+  std::optional<core::Rate> rate;
+  std::optional<core::Quota> quota;
+  bool preview = false;
+};
+core::Result<KeyRequest> parse_key_request(std::string_view body);
+
+// A consumer that a key may name: a valid name (core::is_valid_name) other than
+// "anonymous", in any case, which reports use for requests without a key.
+core::Result<void> check_consumer_name(std::string_view consumer);
+// An e-mail address (local@domain.tld) or an http(s) URL with a host, at most
+// kMaxContactLength bytes, without spaces or control characters.
+core::Result<void> check_contact(std::string_view contact);
+// One metadata entry: a key of 1..kMaxMetadataKeyLength and a value of at most
+// kMaxMetadataValueLength bytes, neither with control characters.
+core::Result<void> check_metadata_entry(std::string_view key, std::string_view value);
+
+// The record to store for a new key: its hash and display prefix, never the key; rate and
+// quota in their canonical spelling (core::format_rate, core::format_quota).
+store::ApiKeyRecord new_key_record(const KeyRequest& request, std::string id, std::string_view key,
+                                   core::TimePoint now);
+
+// {"id", "consumer", "contact", "metadata", "prefix", "rate", "quota", "preview",
+//  "created_at", "state": "active"|"revoked", ["revoked_at"]}: no key, no hash.
+nlohmann::json key_json(const store::ApiKeyRecord& record);
+// The 201 answer of POST /v1/keys: {"id", "key", "consumer", "contact", "metadata",
+// "prefix", "rate", "quota", "preview", "created_at"} — the only time the key is shown.
+nlohmann::json created_key_json(const store::ApiKeyRecord& record, std::string_view key);
+
+}  // namespace glidepath::admin
