@@ -60,6 +60,7 @@ fuzz:
 # then the rollback benchmark (bench-rollback below, ~3 minutes).
 bench: build
 	@bench/install-deps.sh
+	build/bench/micro/access_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	bench/proxy/run.sh
 	bench/rollback/run.sh
 
