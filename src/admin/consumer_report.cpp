@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "access/consumers.h"
 #include "core/units.h"
 
 namespace glidepath::admin {
@@ -14,29 +15,6 @@ namespace glidepath::admin {
 namespace {
 
 using nlohmann::json;
-
-// What the keys say about one consumer.
-struct KeyFacts {
-  size_t active = 0;
-  const store::ApiKeyRecord* newest = nullptr;  // as ConsumerSummary::contact says
-};
-
-// Newer = active before revoked, then the later created_at, then the later in the list
-// (the store lists oldest first).
-bool replaces(const store::ApiKeyRecord& candidate, const store::ApiKeyRecord& current) {
-  if (candidate.revoked() != current.revoked()) return !candidate.revoked();
-  return candidate.created_at >= current.created_at;
-}
-
-std::map<std::string, KeyFacts, std::less<>> key_facts(std::span<const store::ApiKeyRecord> keys) {
-  std::map<std::string, KeyFacts, std::less<>> facts;
-  for (const store::ApiKeyRecord& key : keys) {
-    KeyFacts& f = facts[key.consumer];
-    if (!key.revoked()) ++f.active;
-    if (f.newest == nullptr || replaces(key, *f.newest)) f.newest = &key;
-  }
-  return facts;
-}
 
 json time_or_null(const std::optional<core::TimePoint>& t) {
   return t ? json(core::format_rfc3339(*t)) : json(nullptr);
@@ -94,7 +72,7 @@ std::vector<ConsumerSummary> summarize_consumers(std::span<const store::ApiKeyRe
     distinct.operations.insert(bucket.operation);
     distinct.versions.insert(bucket.version);
   }
-  const auto facts = key_facts(keys);
+  const auto facts = access::keys_by_consumer(keys);
   if (include_idle) {
     for (const auto& [name, fact] : facts)
       rows.try_emplace(name);
@@ -123,7 +101,7 @@ std::optional<ConsumerUsage> consumer_usage(std::string_view consumer,
                                             size_t max_minutes) {
   ConsumerUsage result;
   result.consumer = std::string(consumer);
-  const auto facts = key_facts(keys);
+  const auto facts = access::keys_by_consumer(keys);
   const auto fact = facts.find(consumer);
   if (fact != facts.end()) {
     result.active_keys = fact->second.active;
