@@ -1,10 +1,6 @@
 #include "access/operations.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +11,8 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+
+#include "yaml/untrusted.h"
 
 namespace glidepath::access {
 namespace {
@@ -80,128 +78,30 @@ std::string_view path_only(std::string_view target) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading the document. yaml-cpp has two pitfalls for untrusted text, the ones the config
-// loader guards against (src/config/loader.cpp, whose guards are private to it): its
-// parser recurses once per nesting level, and some malformed input makes it produce
-// documents without end. So a first pass through the event parser builds nothing, throws
-// past a nesting depth and past more events than the text could hold, and looks at one
-// document after the first; only then does YAML::Load build the first document's tree.
-// Aliases are not expanded by yaml-cpp (an alias shares its anchor's node), and nothing
+// Reading the document: yaml/untrusted.h guards yaml-cpp against deep nesting and runaway
+// documents. Aliases are not expanded by yaml-cpp (an alias shares its anchor's node), and nothing
 // below walks the tree recursively, so a "billion laughs" document costs no more than its
 // text.
 
 // A spec is bigger than a config (large public APIs publish a few megabytes of JSON), but
 // not this big.
 constexpr size_t kMaxSpecBytes = 32 * 1024 * 1024;
-// Deep enough for generated specs with inline schemas (about two levels per schema
-// level); yaml-cpp itself stops at 500.
-constexpr int kMaxNestingDepth = 256;
 // Path templates longer than this are refused, which bounds match()'s recursion.
 constexpr size_t kMaxTemplateSegments = 128;
 // Errors reported at once; one more entry says there were more.
 constexpr size_t kMaxErrors = 20;
 
-int line_of(const YAML::Mark& mark) {
-  return mark.line >= 0 ? mark.line + 1 : 0;
-}
-int line_of(const YAML::Node& node) {
-  return line_of(node.Mark());
-}
+using yaml::line_of;
 
 std::string at_line(int line, std::string_view message) {
   return line > 0 ? fmt::format("line {}: {}", line, message) : std::string(message);
 }
 
-class ParseCheck final : public YAML::EventHandler {
- public:
-  struct Stop {
-    int line = 0;
-    std::string message;
-  };
-
-  explicit ParseCheck(size_t budget) : budget_(budget) {}
-
-  // Whether the document just handled held anything but a null (what a trailing '---'
-  // leaves behind), and where it started.
-  bool has_content() const { return content_events_ > 1 || non_null_; }
-  int document_line() const { return document_line_; }
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    tick(mark);
-    content_events_ = 0;
-    non_null_ = false;
-    document_line_ = line_of(mark);
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { content(mark, true); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content(mark, false); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    content(mark, false);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
-    open(mark);
-  }
-  void OnSequenceEnd() override { --depth_; }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    open(mark);
-  }
-  void OnMapEnd() override { --depth_; }
-
- private:
-  void tick(const YAML::Mark& mark) {
-    if (++events_ > budget_) {
-      throw Stop{line_of(mark), "YAML syntax error: the parser makes no progress here"};
-    }
-  }
-  void content(const YAML::Mark& mark, bool null) {
-    tick(mark);
-    ++content_events_;
-    if (!null) non_null_ = true;
-  }
-  void open(const YAML::Mark& mark) {
-    content(mark, false);
-    // Thrown before yaml-cpp recurses into the collection.
-    if (++depth_ > kMaxNestingDepth) {
-      throw Stop{line_of(mark), fmt::format("nested more than {} levels deep", kMaxNestingDepth)};
-    }
-  }
-
-  size_t budget_;
-  size_t events_ = 0;
-  int depth_ = 0;
-  size_t content_events_ = 0;
-  bool non_null_ = false;
-  int document_line_ = 0;
-};
-
 core::Result<YAML::Node> parse_document(std::string_view text) {
   if (text.size() > kMaxSpecBytes) {
     return core::fail(fmt::format("the document is larger than {} bytes", kMaxSpecBytes));
   }
-  try {
-    ParseCheck check(4 * text.size() + 64);
-    std::istringstream stream{std::string(text)};
-    YAML::Parser parser(stream);
-    if (!parser.HandleNextDocument(check) || !check.has_content()) {
-      return core::fail("the document is empty");
-    }
-    if (parser.HandleNextDocument(check) && check.has_content()) {
-      return core::fail(at_line(check.document_line(),
-                                "only one YAML document is allowed (a second one starts here)"));
-    }
-    return YAML::Load(std::string(text));
-  } catch (const ParseCheck::Stop& stop) {
-    return core::fail(at_line(stop.line, stop.message));
-  } catch (const YAML::DeepRecursion& e) {
-    return core::fail(at_line(line_of(e.mark), "nested too deeply"));
-  } catch (const YAML::Exception& e) {
-    return core::fail(at_line(line_of(e.mark), fmt::format("YAML syntax error: {}", e.msg)));
-  } catch (const std::exception& e) {
-    return core::fail(fmt::format("cannot read the document: {}", e.what()));
-  }
+  return yaml::parse_untrusted(text);
 }
 
 // "a mapping", "a list", "null", "'text'": what was found, for "expected X, got Y".
@@ -460,7 +360,8 @@ core::Result<std::shared_ptr<const OperationMatcher>> OperationMatcher::from_tex
     }
     return std::shared_ptr<const OperationMatcher>(std::move(matcher));
   } catch (const YAML::Exception& e) {
-    return core::fail(at_line(line_of(e.mark), fmt::format("unexpected document: {}", e.msg)));
+    return core::fail(at_line(e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                              fmt::format("unexpected document: {}", e.msg)));
   } catch (const std::exception& e) {
     return core::fail(fmt::format("cannot read the document: {}", e.what()));
   }

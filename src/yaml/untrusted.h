@@ -1,0 +1,30 @@
+// Reading untrusted YAML (or JSON) text safely with yaml-cpp: OpenAPI documents for the
+// contract loader and for operation names.
+//
+// yaml-cpp's parser recurses once per nesting level, and some malformed input makes it
+// produce documents without end (src/config/loader.cpp guards the config file the same
+// way). So a first pass through the event parser builds nothing, throws past a nesting
+// depth and past more events than the text could hold, and refuses a second document;
+// only then does YAML::Load build the tree.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstddef>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace glidepath::yaml {
+
+// Deep enough for generated specs with inline schemas (about two levels per schema level);
+// yaml-cpp itself stops at 500.
+inline constexpr int kMaxNestingDepth = 256;
+
+// The single document in `text`, or an error with its line ("line 3: ..."). Never throws.
+core::Result<YAML::Node> parse_untrusted(std::string_view text);
+
+// The 1-based line of a node, or 0 when yaml-cpp does not know it.
+int line_of(const YAML::Node& node);
+
+}  // namespace glidepath::yaml
