@@ -8,8 +8,13 @@
 
 #include "access/key_material.h"
 #include "admin/consumer_report.h"
+#include "admin/contract_requests.h"
 #include "admin/deployment_requests.h"
+#include "admin/json_body.h"
 #include "admin/key_requests.h"
+#include "contract/check.h"
+#include "contract/impact_report.h"
+#include "contract/loader.h"
 #include "controller/controller.h"
 #include "core/ids.h"
 #include "core/text.h"
@@ -143,6 +148,15 @@ core::Result<std::optional<std::string>> service_filter(const Request& request) 
   return std::optional<std::string>(service);
 }
 
+// POST /v1/contract/diff: the report, or 400 naming the field or document at fault.
+Response contract_diff(const Request& request, core::TimePoint now) {
+  auto parsed = parse_contract_diff_request(request.body);
+  if (!parsed) return Response::error(400, parsed.error().message);
+  auto report = contract_diff_json(*parsed, now);
+  if (!report) return Response::error(400, report.error().message);
+  return Response::json(200, std::move(*report));
+}
+
 // The usage endpoints answer at most this many per-minute rows (the newest): a week of one
 // busy consumer is already tens of thousands.
 constexpr size_t kMaxUsageMinutes = 10'000;
@@ -174,6 +188,9 @@ Response AdminApi::handle(const Request& request) {
   }
   if (is({"v1", "services", "*", "metrics"})) {
     return get ? service_metrics(p[2], request) : method_not_allowed(request, "GET");
+  }
+  if (is({"v1", "services", "*", "impact"})) {
+    return post ? service_impact(p[2], request) : method_not_allowed(request, "POST");
   }
   if (is({"v1", "services", "*", "deployments"})) {
     if (post) return create_deployment(p[2], request);
@@ -208,6 +225,9 @@ Response AdminApi::handle(const Request& request) {
   if (is({"v1", "consumers"})) return get ? consumers(request) : method_not_allowed(request, "GET");
   if (is({"v1", "consumers", "*", "usage"})) {
     return get ? consumer_usage(p[2], request) : method_not_allowed(request, "GET");
+  }
+  if (is({"v1", "contract", "diff"})) {
+    return post ? contract_diff(request, deps_.clock->now()) : method_not_allowed(request, "POST");
   }
   return Response::error(404, fmt::format("no such endpoint: {} {}", request.method, request.path));
 }
@@ -281,6 +301,62 @@ Response AdminApi::service(std::string_view name) {
   if (deps_.controller != nullptr) active = deps_.controller->active_of(route->name);
   body["deployment"] = active ? deploy::to_json(*active) : nlohmann::json(nullptr);
   return Response::json(200, body.dump());
+}
+
+// POST /v1/services/{s}/impact {"spec": "<document>", "since": "30d"}: the live version's
+// document against this one, each breaking change with the consumers that called it
+// (SPEC section 6, `glidepath impact`).
+Response AdminApi::service_impact(std::string_view service, const Request& request) {
+  const auto snap = deps_.snapshot();
+  const gateway::ServiceRoute* route = snap->find_service(service);
+  const config::ServiceConfig* config = deps_.config->find_service(service);
+  if (route == nullptr || config == nullptr) {
+    return Response::error(404, fmt::format("not found: service '{}'", service));
+  }
+  auto body = parse_json_body(request.body, false);
+  if (!body) return Response::error(400, body.error().message);
+  static constexpr std::array<std::string_view, 2> kFields = {"spec", "since"};
+  if (auto known = check_known_fields(*body, "", kFields); !known) {
+    return Response::error(400, known.error().message);
+  }
+  core::Duration window = contract::kDefaultImpactWindow;
+  if (const auto since = body->find("since"); since != body->end() && !since->is_null()) {
+    if (!since->is_string()) return Response::error(400, "since: must be a duration like 30d");
+    auto parsed = core::parse_duration(since->get<std::string>());
+    if (!parsed || *parsed <= core::Duration::zero() || *parsed > kMaxReportWindow) {
+      return Response::error(400, "since: must be a duration like 30d, at most 400d");
+    }
+    window = *parsed;
+  }
+  auto text = document_field(*body, "spec");
+  if (!text) return Response::error(400, text.error().message);
+  auto revision = load_posted_document("spec", *text);
+  if (!revision) return Response::error(400, revision.error().message);
+
+  const std::string live = route->versions[route->live].name;
+  const std::string base_path =
+      deps_.controller != nullptr ? deps_.controller->spec_path_of(route->name, live) : "";
+  if (base_path.empty()) {
+    return Response::error(
+        409, fmt::format("conflict: the live version {} of {} has no OpenAPI document to compare "
+                         "with (give it `spec:` in the config)",
+                         live, route->name));
+  }
+  auto base = contract::load_document_file(base_path);
+  if (!base) {
+    return Response::error(
+        500, fmt::format("the live version's document {}: {}", base_path, base.error().message));
+  }
+  auto impact = contract::assess_against_usage(*deps_.store, route->name, *base, *revision,
+                                               deps_.clock->now(), window);
+  if (!impact) return Response::error(500, impact.error().message);
+  contract::ImpactContext context;
+  context.live_version = live;
+  context.base_name = base_path;
+  context.revision_name =
+      revision->title.empty() ? "spec" : fmt::format("{} {}", revision->title, revision->version);
+  context.policy = config->deployment.on_breaking;
+  return Response::json(200, contract::render_impact_json(*impact, context));
 }
 
 Response AdminApi::service_metrics(std::string_view service, const Request& request) {

@@ -24,5 +24,8 @@ void add_demo_command(CLI::App& app, int& exit_code);
 // keys create, keys list and keys revoke.
 void add_keys_command(CLI::App& app, int& exit_code);
 void add_consumers_command(CLI::App& app, int& exit_code);
+// diff BASE REVISION: the OpenAPI breaking-change report, locally.
+void add_diff_command(CLI::App& app, int& exit_code);
+void add_impact_command(CLI::App& app, int& exit_code);
 
 }  // namespace glidepath::cli

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   glidepath::cli::add_control_commands(app, exit_code);
   glidepath::cli::add_keys_command(app, exit_code);
   glidepath::cli::add_consumers_command(app, exit_code);
+  glidepath::cli::add_diff_command(app, exit_code);
+  glidepath::cli::add_impact_command(app, exit_code);
   glidepath::cli::add_demo_command(app, exit_code);
   try {
     app.parse(argc, argv);

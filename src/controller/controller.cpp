@@ -21,6 +21,7 @@ struct Controller::Active {
   Deployment deployment;
   int64_t revision = 0;
   int applied_weight = -1;  // what the gateway last confirmed; -1 = not yet published
+  std::optional<deploy::ContractObservation> contract;  // the gate's verdict, once checked
 };
 
 namespace {
@@ -216,7 +217,9 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   spec.from_version = state.live_version;
   spec.to_version = request.version;
   spec.upstreams = upstreams;
-  spec.api_spec = request.spec;
+  // The new version's document: the one this request names, else the one it has.
+  spec.api_spec =
+      request.spec.empty() ? spec_path_of(request.service, request.version) : request.spec;
   if (request.steps) {
     auto plan = deploy::plan_from_steps(*request.steps);
     if (!plan) return invalid(plan.error().message);
@@ -237,7 +240,10 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   }
   spec.hooks = request.hooks ? *request.hooks : service->deployment.hooks;
   spec.on_breaking = service->deployment.on_breaking;
-  spec.check_contract = false;  // the contract gate arrives with the contract module
+  // Both versions need a document to compare; without one there is nothing to check.
+  spec.check_contract = deps_.check_contract != nullptr &&
+                        !spec_path_of(request.service, state.live_version).empty() &&
+                        !spec.api_spec.empty();
   spec.allow_breaking = request.allow_breaking;
   spec.evaluation_interval = service->deployment.evaluation_interval;
   spec.preview_token = "gpp_" + core::random_token(20);
@@ -278,6 +284,7 @@ deploy::Observations Controller::observe(const Active& active) const {
   observed.pre_traffic = deps_.hooks->observe(d.id, deploy::HookKind::pre_traffic);
   observed.post_traffic = deps_.hooks->observe(d.id, deploy::HookKind::post_traffic);
   if (active.applied_weight >= 0) observed.applied_canary_weight = active.applied_weight;
+  observed.contract = active.contract;
   return observed;
 }
 
@@ -341,9 +348,27 @@ void Controller::carry_out(Active& active, const deploy::ReconcileResult& result
                                        {"message", emitted->event.message}}}};
         deps_.hooks->notify(*d.spec.hooks.on_event, payload.dump());
       }
+    } else if (std::holds_alternative<deploy::CheckContract>(action)) {
+      // Once per deployment (per process: a restart checks again). The live version's
+      // document against the one this deployment brings.
+      if (!active.contract && deps_.check_contract) {
+        active.contract =
+            deps_.check_contract(d.spec.service, spec_path_of(d.spec.service, d.spec.from_version),
+                                 d.spec.api_spec, d.spec.on_breaking);
+      }
     }
-    // CheckContract: the contract gate is not built yet, and check_contract is never set.
   }
+}
+
+std::string Controller::spec_path_of(const std::string& service, const std::string& version) const {
+  std::lock_guard lock(mutex_);
+  if (const config::ServiceConfig* s = deps_.config->find_service(service)) {
+    if (const config::VersionConfig* v = s->find_version(version)) return v->spec;
+  }
+  const auto state = services_.find(service);
+  if (state == services_.end()) return {};
+  const store::DeployedVersion* added = find_added_version(state->second, version);
+  return added != nullptr ? added->spec_path : std::string();
 }
 
 core::Result<void> Controller::advance(Active& active, const deploy::ReconcileResult& result,

@@ -61,6 +61,13 @@ struct ControllerDeps {
   RoutingPublisher publish;
   const core::Clock* clock = nullptr;
   std::string gateway_url;  // told to hooks: "http://127.0.0.1:8080"
+  // A deployment's contract gate (SPEC section 6): (service, the live version's spec path,
+  // the new version's, the service's policy) → verdict. Runs on the controller's thread
+  // when a deployment enters checking_contract. Null: no deployment checks its contract.
+  std::function<deploy::ContractObservation(
+      const std::string& service, const std::string& base_spec, const std::string& revision_spec,
+      deploy::ContractPolicy policy)>
+      check_contract;
 };
 
 // Errors start with "invalid: " (400), "not found: " (404) or "conflict: " (409) so the
@@ -91,6 +98,9 @@ class Controller {
 
   // The run-time routing state of a service (what the controller last published).
   std::optional<gateway::ServiceRuntime> routing_of(const std::string& service) const;
+  // The OpenAPI document a version of a service has: the config's, else the one the
+  // deployment that added it gave; empty for none.
+  std::string spec_path_of(const std::string& service, const std::string& version) const;
   // The active deployment of a service, if any.
   std::optional<deploy::Deployment> active_of(const std::string& service) const;
   // A deployment by id, active or finished (from the store).

@@ -13,6 +13,7 @@
 #include "access/usage.h"
 #include "admin/admin_api.h"
 #include "admin/http_server.h"
+#include "contract/check.h"
 #include "controller/controller.h"
 #include "controller/hook_runner.h"
 #include "core/clock.h"
@@ -291,6 +292,25 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
       "http://{}", core::format_host_port({config->gateway.listen.host, impl->gateway->port()}));
   deps.publish = [raw](const std::string& service, const gateway::ServiceRuntime& runtime) {
     return raw->publish_routing(service, runtime);
+  };
+  deps.check_contract = [raw](const std::string& service, const std::string& base_spec,
+                              const std::string& revision_spec, deploy::ContractPolicy policy) {
+    const contract::GateVerdict verdict = contract::check_deployment(
+        *raw->store, service, base_spec, revision_spec, policy, raw->clock.now());
+    deploy::ContractObservation observed;
+    observed.summary = verdict.summary;
+    switch (verdict.kind) {
+      case contract::GateVerdict::Kind::passed:
+        observed.verdict = deploy::ContractVerdict::passed;
+        break;
+      case contract::GateVerdict::Kind::warned:
+        observed.verdict = deploy::ContractVerdict::warned;
+        break;
+      case contract::GateVerdict::Kind::blocked:
+        observed.verdict = deploy::ContractVerdict::blocked;
+        break;
+    }
+    return observed;
   };
   impl->controller = std::make_unique<controller::Controller>(std::move(deps));
   // Active deployments resume where the store says they were (after a crash too).

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
+#include <optional>
 
 #include "config/loader.h"
 #include "controller/hook_runner.h"
@@ -31,7 +33,7 @@ class ControllerTest : public testing::Test {
            ("glidepath-controller-" + std::to_string(::getpid()) + "-" +
             testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    auto loaded = config::load_config(R"(
+    use_config(R"(
 services:
   - name: orders
     match: {path_prefix: /orders}
@@ -41,6 +43,10 @@ services:
     deployment:
       strategy: Canary10Percent1Minute
 )");
+  }
+
+  void use_config(const std::string& yaml) {
+    auto loaded = config::load_config(yaml);
     ASSERT_TRUE(loaded.ok()) << loaded.errors.front().message;
     config_ = loaded.config;
     open();
@@ -72,6 +78,14 @@ services:
       if (!routing.canary.empty()) (void)registry_.intern(service, routing.canary);
       return core::Result<void>();
     };
+    if (contract_verdict_) {
+      deps.check_contract = [this](const std::string& service, const std::string& base,
+                                   const std::string& revision, deploy::ContractPolicy policy) {
+        contract_checks_.push_back({service, base, revision});
+        EXPECT_EQ(policy, deploy::ContractPolicy::block_if_used);
+        return *contract_verdict_;
+      };
+    }
     controller_ = std::make_unique<Controller>(std::move(deps));
     ASSERT_TRUE(controller_->resume().ok());
   }
@@ -116,7 +130,72 @@ services:
   core::ManualClock clock_{kStart};
   std::vector<Published> published_;
   std::unique_ptr<Controller> controller_;
+  // With a verdict, the controller's contract gate answers it (and records its inputs).
+  std::optional<deploy::ContractObservation> contract_verdict_;
+  std::vector<std::array<std::string, 3>> contract_checks_;
 };
+
+constexpr const char* kConfigWithSpec = R"(
+services:
+  - name: orders
+    match: {path_prefix: /orders}
+    versions:
+      - {name: v1, upstreams: [127.0.0.1:9001], spec: /specs/orders-v1.yaml}
+    live: v1
+    deployment:
+      strategy: Canary10Percent1Minute
+)";
+
+TEST_F(ControllerTest, ABlockedContractStopsTheDeploymentBeforeAnyTraffic) {
+  contract_verdict_ = deploy::ContractObservation{deploy::ContractVerdict::blocked,
+                                                  "1 breaking change(s); acme affected"};
+  use_config(kConfigWithSpec);
+  DeploymentRequest request = request_v2();
+  request.spec = "/specs/orders-v2.yaml";
+  auto created = controller_->create(request);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_EQ(contract_checks_.size(), 1u);
+  EXPECT_EQ(contract_checks_[0], (std::array<std::string, 3>{"orders", "/specs/orders-v1.yaml",
+                                                             "/specs/orders-v2.yaml"}));
+  clock_.advance(seconds(1));
+  controller_->tick();
+  auto stored = store_->get_deployment(created->id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const deploy::Deployment& d = (*stored)->deployment;
+  EXPECT_EQ(d.state, deploy::DeploymentState::failed);
+  EXPECT_NE(d.reason.find("acme affected"), std::string::npos) << d.reason;
+  for (const Published& p : published_)
+    EXPECT_EQ(p.routing.canary_weight, 0);
+  EXPECT_EQ(contract_checks_.size(), 1u);  // checked once
+}
+
+TEST_F(ControllerTest, AllowBreakingOrAWarningLetsTheDeploymentGoOnWithAnEvent) {
+  contract_verdict_ = deploy::ContractObservation{deploy::ContractVerdict::blocked, "breaks"};
+  use_config(kConfigWithSpec);
+  DeploymentRequest request = request_v2();
+  request.spec = "/specs/orders-v2.yaml";
+  request.allow_breaking = true;
+  auto created = controller_->create(request);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  second_passes(90, 0, 0);
+  auto active = controller_->active_of("orders");
+  ASSERT_TRUE(active.has_value());
+  EXPECT_EQ(active->state, deploy::DeploymentState::shifting);
+  bool allowed = false;
+  for (const auto& e : active->events)
+    allowed = allowed ||
+              (e.type == "contract" && e.message.find("--allow-breaking") != std::string::npos);
+  EXPECT_TRUE(allowed);
+}
+
+TEST_F(ControllerTest, WithoutADocumentForBothVersionsThereIsNothingToCheck) {
+  contract_verdict_ = deploy::ContractObservation{deploy::ContractVerdict::blocked, "breaks"};
+  use_config(kConfigWithSpec);
+  auto created = controller_->create(request_v2());  // v2 brings no document
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created->state, deploy::DeploymentState::shifting);
+  EXPECT_TRUE(contract_checks_.empty());
+}
 
 TEST_F(ControllerTest, AHealthyCanaryShiftsThenPromotesTheNewVersion) {
   auto created = controller_->create(request_v2());
