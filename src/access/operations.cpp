@@ -91,46 +91,16 @@ constexpr size_t kMaxTemplateSegments = 128;
 // Errors reported at once; one more entry says there were more.
 constexpr size_t kMaxErrors = 20;
 
+using yaml::at_line;
+using yaml::child;
+using yaml::describe;
 using yaml::line_of;
-
-std::string at_line(int line, std::string_view message) {
-  return line > 0 ? fmt::format("line {}: {}", line, message) : std::string(message);
-}
 
 core::Result<YAML::Node> parse_document(std::string_view text) {
   if (text.size() > kMaxSpecBytes) {
     return core::fail(fmt::format("the document is larger than {} bytes", kMaxSpecBytes));
   }
   return yaml::parse_untrusted(text);
-}
-
-// "a mapping", "a list", "null", "'text'": what was found, for "expected X, got Y".
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (text.size() > 40) return fmt::format("'{}...'", text.substr(0, 40));
-      return fmt::format("'{}'", text);
-    }
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "null";
-}
-
-// The value of `key` in a mapping (the first, should the key repeat). Looks only at scalar
-// keys and never converts anything, so it cannot throw on odd documents.
-std::optional<YAML::Node> child(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return std::nullopt;
-  for (const auto& entry : map) {
-    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-  }
-  return std::nullopt;
 }
 
 // Swagger 2.0's basePath.

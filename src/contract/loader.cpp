@@ -23,6 +23,9 @@
 namespace glidepath::contract {
 namespace {
 
+using yaml::child;
+using yaml::describe;
+
 // Lower-case methods as OpenAPI writes them (3.1 4.8.9.1), in the order they are read.
 constexpr std::array<std::string_view, 8> kMethods = {"get",     "put",  "post",  "delete",
                                                       "options", "head", "patch", "trace"};
@@ -99,35 +102,6 @@ std::string percent_decode(std::string_view text) {
     out += text[i];
   }
   return out;
-}
-
-// The value of `key` in a mapping (the first, should the key repeat). Looks only at scalar
-// keys and never converts anything, so it cannot throw on odd documents.
-std::optional<YAML::Node> child(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return std::nullopt;
-  for (const auto& entry : map) {
-    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-  }
-  return std::nullopt;
-}
-
-// "a mapping", "a list", "null", "'text'": what was found, for "expected X, got Y".
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (text.size() > 40) return fmt::format("'{}...'", text.substr(0, 40));
-      return fmt::format("'{}'", text);
-    }
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "null";
 }
 
 // A plain scalar's value under the YAML 1.2 core schema; quoted scalars are strings.

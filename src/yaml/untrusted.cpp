@@ -17,10 +17,6 @@ int line_of_mark(const YAML::Mark& mark) {
   return mark.line >= 0 ? mark.line + 1 : 0;
 }
 
-std::string at_line(int line, std::string_view message) {
-  return line > 0 ? fmt::format("line {}: {}", line, message) : std::string(message);
-}
-
 class ParseCheck final : public YAML::EventHandler {
  public:
   struct Stop {
@@ -88,6 +84,36 @@ class ParseCheck final : public YAML::EventHandler {
 };
 
 }  // namespace
+
+std::string at_line(int line, std::string_view message) {
+  return line > 0 ? fmt::format("line {}: {}", line, message) : std::string(message);
+}
+
+std::optional<YAML::Node> child(const YAML::Node& map, std::string_view key) {
+  if (!map.IsMap()) return std::nullopt;
+  for (const auto& entry : map) {
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+  }
+  return std::nullopt;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar: {
+      const std::string& text = node.Scalar();
+      if (text.size() > 40) return fmt::format("'{}...'", text.substr(0, 40));
+      return fmt::format("'{}'", text);
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "null";
+}
 
 int line_of(const YAML::Node& node) {
   return line_of_mark(node.Mark());
