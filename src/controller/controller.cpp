@@ -21,7 +21,10 @@ struct Controller::Active {
   Deployment deployment;
   int64_t revision = 0;
   int applied_weight = -1;  // what the gateway last confirmed; -1 = not yet published
-  std::optional<deploy::ContractObservation> contract;  // the gate's verdict, once checked
+  // The contract gate's check in progress (ControllerDeps::check_contract), and its verdict
+  // once it is in.
+  std::future<deploy::ContractObservation> contract_check;
+  std::optional<deploy::ContractObservation> contract;
 };
 
 namespace {
@@ -270,7 +273,7 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   return after;
 }
 
-deploy::Observations Controller::observe(const Active& active) const {
+deploy::Observations Controller::observe(Active& active) const {
   const Deployment& d = active.deployment;
   deploy::Observations observed;
   const auto canary = deps_.registry->find(d.spec.service, d.spec.to_version);
@@ -284,6 +287,11 @@ deploy::Observations Controller::observe(const Active& active) const {
   observed.pre_traffic = deps_.hooks->observe(d.id, deploy::HookKind::pre_traffic);
   observed.post_traffic = deps_.hooks->observe(d.id, deploy::HookKind::post_traffic);
   if (active.applied_weight >= 0) observed.applied_canary_weight = active.applied_weight;
+  // The contract check's verdict, once it is in (never waits for it).
+  if (!active.contract && active.contract_check.valid() &&
+      active.contract_check.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    active.contract = active.contract_check.get();
+  }
   observed.contract = active.contract;
   return observed;
 }
@@ -351,8 +359,8 @@ void Controller::carry_out(Active& active, const deploy::ReconcileResult& result
     } else if (std::holds_alternative<deploy::CheckContract>(action)) {
       // Once per deployment (per process: a restart checks again). The live version's
       // document against the one this deployment brings.
-      if (!active.contract && deps_.check_contract) {
-        active.contract =
+      if (!active.contract && !active.contract_check.valid() && deps_.check_contract) {
+        active.contract_check =
             deps_.check_contract(d.spec.service, spec_path_of(d.spec.service, d.spec.from_version),
                                  d.spec.api_spec, d.spec.on_breaking);
       }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,9 +63,11 @@ struct ControllerDeps {
   const core::Clock* clock = nullptr;
   std::string gateway_url;  // told to hooks: "http://127.0.0.1:8080"
   // A deployment's contract gate (SPEC section 6): (service, the live version's spec path,
-  // the new version's, the service's policy) → verdict. Runs on the controller's thread
-  // when a deployment enters checking_contract. Null: no deployment checks its contract.
-  std::function<deploy::ContractObservation(
+  // the new version's, the service's policy) → the verdict, when it is in. Asked once when
+  // a deployment enters checking_contract; the controller polls the future on its ticks
+  // and never waits for it, so loading and diffing large documents (seconds) delays no
+  // other deployment's step or rollback. Null: no deployment checks its contract.
+  std::function<std::future<deploy::ContractObservation>(
       const std::string& service, const std::string& base_spec, const std::string& revision_spec,
       deploy::ContractPolicy policy)>
       check_contract;
@@ -113,7 +116,8 @@ class Controller {
   struct Active;
   core::Result<void> advance(Active& active, const deploy::ReconcileResult& result,
                              std::vector<deploy::DeploymentEvent> new_events);
-  deploy::Observations observe(const Active& active) const;
+  // What reconcile needs to know about `active` now; takes in a finished contract check.
+  deploy::Observations observe(Active& active) const;
   void carry_out(Active& active, const deploy::ReconcileResult& result);
   void flush_events();
   void settle_rollback(Active& active, core::TimePoint now);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -293,24 +294,27 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   deps.publish = [raw](const std::string& service, const gateway::ServiceRuntime& runtime) {
     return raw->publish_routing(service, runtime);
   };
+  // Loading and diffing large documents takes seconds: on a thread of its own.
   deps.check_contract = [raw](const std::string& service, const std::string& base_spec,
                               const std::string& revision_spec, deploy::ContractPolicy policy) {
-    const contract::GateVerdict verdict = contract::check_deployment(
-        *raw->store, service, base_spec, revision_spec, policy, raw->clock.now());
-    deploy::ContractObservation observed;
-    observed.summary = verdict.summary;
-    switch (verdict.kind) {
-      case contract::GateVerdict::Kind::passed:
-        observed.verdict = deploy::ContractVerdict::passed;
-        break;
-      case contract::GateVerdict::Kind::warned:
-        observed.verdict = deploy::ContractVerdict::warned;
-        break;
-      case contract::GateVerdict::Kind::blocked:
-        observed.verdict = deploy::ContractVerdict::blocked;
-        break;
-    }
-    return observed;
+    return std::async(std::launch::async, [raw, service, base_spec, revision_spec, policy] {
+      const contract::GateVerdict verdict = contract::check_deployment(
+          *raw->store, service, base_spec, revision_spec, policy, raw->clock.now());
+      deploy::ContractObservation observed;
+      observed.summary = verdict.summary;
+      switch (verdict.kind) {
+        case contract::GateVerdict::Kind::passed:
+          observed.verdict = deploy::ContractVerdict::passed;
+          break;
+        case contract::GateVerdict::Kind::warned:
+          observed.verdict = deploy::ContractVerdict::warned;
+          break;
+        case contract::GateVerdict::Kind::blocked:
+          observed.verdict = deploy::ContractVerdict::blocked;
+          break;
+      }
+      return observed;
+    });
   };
   impl->controller = std::make_unique<controller::Controller>(std::move(deps));
   // Active deployments resume where the store says they were (after a crash too).

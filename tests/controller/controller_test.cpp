@@ -6,6 +6,7 @@
 
 #include <array>
 #include <filesystem>
+#include <future>
 #include <optional>
 
 #include "config/loader.h"
@@ -83,7 +84,9 @@ services:
                                    const std::string& revision, deploy::ContractPolicy policy) {
         contract_checks_.push_back({service, base, revision});
         EXPECT_EQ(policy, deploy::ContractPolicy::block_if_used);
-        return *contract_verdict_;
+        std::promise<deploy::ContractObservation> verdict;  // in at once
+        verdict.set_value(*contract_verdict_);
+        return verdict.get_future();
       };
     }
     controller_ = std::make_unique<Controller>(std::move(deps));
