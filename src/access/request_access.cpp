@@ -28,25 +28,6 @@ std::string_view quota_exceeded(core::QuotaPeriod period) {
   return "quota exceeded";
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t';
-}
-
-// "Bearer <token>": the scheme is case-insensitive (RFC 9110 11.1), and separated from the
-// credentials by one or more spaces (RFC 9110 11.4; a tab is tolerated).
-std::string_view bearer_token(std::string_view authorization) {
-  constexpr std::string_view kScheme = "bearer";
-  if (authorization.size() <= kScheme.size() ||
-      !http::iequals(authorization.substr(0, kScheme.size()), kScheme) ||
-      !is_space(authorization[kScheme.size()])) {
-    return {};
-  }
-  std::string_view token = authorization.substr(kScheme.size());
-  while (!token.empty() && is_space(token.front()))
-    token.remove_prefix(1);
-  return token;  // the header value is already trimmed at its end
-}
-
 int retry_seconds(int64_t seconds) {
   return static_cast<int>(std::clamp<int64_t>(seconds, 1, std::numeric_limits<int>::max()));
 }
@@ -58,7 +39,7 @@ std::string_view presented_key(config::ApiKeySource source, const http::RequestH
     case config::ApiKeySource::header:
       return head.find("X-Api-Key");
     case config::ApiKeySource::bearer:
-      return bearer_token(head.find("Authorization"));
+      return http::bearer_token(head.find("Authorization"));
   }
   return {};
 }

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "http/message.h"
+
 namespace glidepath::admin {
 
 namespace asio = boost::asio;
@@ -37,26 +39,7 @@ Response Response::error(int status, std::string_view message) {
 }
 
 bool token_matches(std::string_view authorization_header, std::string_view token) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization_header.size() < kBearer.size()) return false;
-  // The scheme is case-insensitive (RFC 9110 11.1).
-  for (size_t i = 0; i < kBearer.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization_header[i])) !=
-        std::tolower(static_cast<unsigned char>(kBearer[i]))) {
-      return false;
-    }
-  }
-  const std::string_view given = authorization_header.substr(kBearer.size());
-  // Compare every byte of the longer of the two, so the time does not depend on where
-  // the first difference is, nor much on the length.
-  unsigned char diff = given.size() == token.size() ? 0 : 1;
-  const size_t n = std::max(given.size(), token.size());
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char a = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    const unsigned char b = i < token.size() ? static_cast<unsigned char>(token[i]) : 0;
-    diff |= static_cast<unsigned char>(a ^ b);
-  }
-  return diff == 0;
+  return http::same_secret(http::bearer_token(authorization_header), token);
 }
 
 namespace {

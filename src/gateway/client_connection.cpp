@@ -47,16 +47,6 @@ void generate_request_id(std::string& out, uint64_t a, uint64_t b) {
   }
 }
 
-// Compares every byte, so the time taken says nothing about where a guess went wrong.
-bool same_token(std::string_view given, std::string_view expected) {
-  if (given.size() != expected.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  }
-  return diff == 0;
-}
-
 size_t chunk_header(std::array<char, 24>& out, size_t size) {
   auto [end, ec] = std::to_chars(out.data(), out.data() + 18, size, 16);
   (void)ec;
@@ -299,9 +289,10 @@ void ClientConnection::on_request_head() {
   facts.pin = head.find("x-glidepath-version");
   // A preview key, or the running deployment's preview token (which its pre-traffic hook
   // is given), lets the caller pin a version.
-  facts.may_pin = (key != nullptr && key->preview) ||
-                  (!route_->preview_token.empty() &&
-                   same_token(head.find("x-glidepath-preview-token"), route_->preview_token));
+  facts.may_pin =
+      (key != nullptr && key->preview) ||
+      (!route_->preview_token.empty() &&
+       http::same_secret(head.find("x-glidepath-preview-token"), route_->preview_token));
   facts.sticky_value =
       sticky_value(route_->stickiness, head, key != nullptr ? std::string_view(key->consumer) : "");
   const VersionChoice choice = choose_version(*route_, facts, worker_.random());

@@ -62,4 +62,14 @@ struct ResponseHead {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// The credentials of an "Authorization: Bearer <token>" value: the scheme is
+// case-insensitive (RFC 9110 11.1) and separated from them by one or more spaces (RFC 9110
+// 11.4; a tab is tolerated). Empty for any other scheme or no credentials.
+std::string_view bearer_token(std::string_view authorization);
+
+// Whether a presented secret equals the expected one, comparing every byte of the longer
+// of the two, so the time taken says nothing about where a guess went wrong (nor much
+// about its length).
+bool same_secret(std::string_view given, std::string_view expected);
+
 }  // namespace glidepath::http
