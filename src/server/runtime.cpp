@@ -147,17 +147,29 @@ struct Runtime::Impl {
     std::lock_guard lock(snapshot_mutex);
     const auto before = keys;
     keys = *table;
-    std::vector<std::pair<std::string, gateway::ServiceRuntime>> all(routing.begin(),
-                                                                     routing.end());
-    auto built = gateway::build_snapshot(*config, all, registry, generation + 1, snapshot_inputs());
+    auto built = build_next_snapshot();
     if (!built) {
       keys = before;
       return core::Failure{built.error()};
     }
+    return publish_snapshot(*built, "key table");
+  }
+
+  // A snapshot of the current routing and keys (snapshot_mutex held).
+  core::Result<std::shared_ptr<const gateway::Snapshot>> build_next_snapshot() {
+    const std::vector<std::pair<std::string, gateway::ServiceRuntime>> all(routing.begin(),
+                                                                           routing.end());
+    return gateway::build_snapshot(*config, all, registry, generation + 1, snapshot_inputs());
+  }
+
+  // Hands `built` to every worker and returns once all route with it (snapshot_mutex held).
+  core::Result<void> publish_snapshot(std::shared_ptr<const gateway::Snapshot> built,
+                                      std::string_view what) {
     ++generation;
-    if (!gateway->publish(*built))
-      return core::fail("the gateway workers did not adopt the new key table in time");
-    snapshot = *built;
+    if (!gateway->publish(built)) {
+      return core::fail(fmt::format("the gateway workers did not adopt the new {} in time", what));
+    }
+    snapshot = std::move(built);
     return {};
   }
 
@@ -203,9 +215,7 @@ struct Runtime::Impl {
     std::optional<gateway::ServiceRuntime> before;
     if (previous != routing.end()) before = previous->second;
     routing[service] = runtime;
-    std::vector<std::pair<std::string, gateway::ServiceRuntime>> all(routing.begin(),
-                                                                     routing.end());
-    auto built = gateway::build_snapshot(*config, all, registry, generation + 1, snapshot_inputs());
+    auto built = build_next_snapshot();
     if (!built) {
       if (before) {
         routing[service] = *before;
@@ -214,11 +224,7 @@ struct Runtime::Impl {
       }
       return core::Failure{built.error()};
     }
-    ++generation;
-    if (!gateway->publish(*built))
-      return core::fail("the gateway workers did not adopt the new routing in time");
-    snapshot = *built;
-    return {};
+    return publish_snapshot(*built, "routing");
   }
 
   void run_collector() {
