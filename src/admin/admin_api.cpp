@@ -12,6 +12,7 @@
 #include "admin/deployment_requests.h"
 #include "admin/json_body.h"
 #include "admin/key_requests.h"
+#include "admin/ui_requests.h"
 #include "contract/check.h"
 #include "contract/impact_report.h"
 #include "contract/loader.h"
@@ -180,6 +181,7 @@ Response AdminApi::handle(const Request& request) {
     return true;
   };
 
+  if (p.size() >= 1 && p[0] == kUiPrefix.substr(1)) return ui_response(request);
   if (is({"healthz"})) return get ? healthz() : method_not_allowed(request, "GET");
   if (is({"metrics"})) return get ? prometheus() : method_not_allowed(request, "GET");
   if (is({"v1", "services"})) return get ? services() : method_not_allowed(request, "GET");

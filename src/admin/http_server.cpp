@@ -120,6 +120,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void start() { read(); }
 
  private:
+  // GET or HEAD of the public prefix itself or a path below it (not "/uix").
+  bool is_public(const Request& request) const {
+    const std::string_view prefix = options_.public_prefix;
+    if (prefix.empty() || (request.method != "GET" && request.method != "HEAD")) return false;
+    const std::string_view path = request.path;
+    return path == prefix ||
+           (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '/');
+  }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
@@ -151,10 +160,12 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(message.body());
     request.authorization = std::string(message[bhttp::field::authorization]);
     request.last_event_id = std::string(message["Last-Event-ID"]);
+    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
     parse_target(request.target, request);
 
     Response response;
-    if (!options_.token.empty() && !token_matches(request.authorization, options_.token)) {
+    if (!options_.token.empty() && !is_public(request) &&
+        !token_matches(request.authorization, options_.token)) {
       response = Response::error(401, "this admin API needs 'Authorization: Bearer <token>'");
       response.headers.emplace_back("WWW-Authenticate", "Bearer");
     } else {

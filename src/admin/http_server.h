@@ -24,6 +24,7 @@ struct Request {
   std::string body;
   std::string authorization;  // the Authorization header, if any
   std::string last_event_id;  // the Last-Event-ID header (an SSE client reconnecting), if any
+  std::string if_none_match;  // the If-None-Match header (a browser revalidating), if any
   std::string_view query_value(std::string_view name) const;
 };
 
@@ -45,7 +46,10 @@ using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   core::HostPort listen{"127.0.0.1", 9090};
-  std::string token;  // when set, every request needs "Authorization: Bearer <token>"
+  std::string token;  // when set, every request needs "Authorization: Bearer <token>"...
+  // ...but GET and HEAD of this path and the paths under it (the dashboard's files, which
+  // hold no data and ask for the token themselves). Empty: no exemption.
+  std::string public_prefix;
   size_t max_body_bytes = 4 * 1024 * 1024;
 };
 

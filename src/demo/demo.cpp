@@ -289,6 +289,7 @@ services:
   const uint16_t admin_port = (*runtime)->admin_port();
   say.say(fmt::format("gateway on http://127.0.0.1:{}/shop, admin API on http://127.0.0.1:{}",
                       gateway_port, admin_port));
+  say.say(fmt::format("watch it live: the dashboard is at http://127.0.0.1:{}/ui/", admin_port));
 
   // 3. Ten consumers with API keys, 200 requests a second in all.
   auto keys = create_keys(admin_port);
@@ -370,10 +371,9 @@ services:
   }
 
   report_consumers(say, admin_port);
-  say.say(
-      fmt::format("admin API: http://127.0.0.1:{}  (try: glidepath status shop --admin "
-                  "http://127.0.0.1:{})",
-                  admin_port, admin_port));
+  say.say(fmt::format("dashboard: http://127.0.0.1:{}/ui/  admin API: http://127.0.0.1:{}  "
+                      "(try: glidepath status shop --admin http://127.0.0.1:{})",
+                      admin_port, admin_port, admin_port));
   if (options.keep) {
     say.say("--keep: everything keeps running; Ctrl-C to stop");
     signal(SIGINT, on_signal);

@@ -14,6 +14,7 @@
 #include "access/usage.h"
 #include "admin/admin_api.h"
 #include "admin/http_server.h"
+#include "admin/ui_requests.h"
 #include "contract/check.h"
 #include "controller/controller.h"
 #include "controller/hook_runner.h"
@@ -337,6 +338,7 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(
   admin::ServerOptions admin_options;
   admin_options.listen = config->admin.listen;
   admin_options.token = config->admin.token;
+  admin_options.public_prefix = std::string(admin::kUiPrefix);
   admin::AdminDeps admin_deps;
   admin_deps.config = config;
   admin_deps.snapshot = [raw] { return raw->current_snapshot(); };

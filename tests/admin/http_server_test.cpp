@@ -97,10 +97,12 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout = 5s) {
 
 class StreamingServer : public ::testing::Test {
  protected:
-  void start(StreamBody::Options stream_options = {}, std::string token = "") {
+  void start(StreamBody::Options stream_options = {}, std::string token = "",
+             std::string public_prefix = "") {
     ServerOptions options;
     options.listen = {"127.0.0.1", 0};
     options.token = std::move(token);
+    options.public_prefix = std::move(public_prefix);
     auto server = HttpServer::start(options, [this, stream_options](const Request& request) {
       if (request.path == "/stream") {
         std::lock_guard lock(mutex_);
@@ -111,6 +113,14 @@ class StreamingServer : public ::testing::Test {
         r.body = ": hello\n\n";
         stream_ = std::make_shared<StreamBody>(stream_options);
         r.stream = stream_;
+        return r;
+      }
+      if (request.path == "/ui/cached") {
+        Response r = Response::json(200, R"({"fresh":true})");
+        if (request.if_none_match == "\"v1\"") {
+          r.status = 304;
+          r.body.clear();
+        }
         return r;
       }
       return Response::json(200, R"({"ok":true})");
@@ -239,6 +249,40 @@ TEST_F(StreamingServer, TheTokenGuardsStreamsToo) {
   ASSERT_TRUE(client.read_until("\r\n\r\n"));
   EXPECT_THAT(client.received, StartsWith("HTTP/1.1 401"));
   EXPECT_EQ(stream(), nullptr);
+}
+
+// The dashboard's files (GET and HEAD under the public prefix) need no token; the API,
+// other methods and look-alike paths still do.
+TEST_F(StreamingServer, OnlyReadsUnderThePublicPrefixSkipTheToken) {
+  start({}, "s3cret", "/ui");
+  auto status_of = [&](const std::string& request_line) {
+    RawClient client(server_->port());
+    client.send(request_line + "\r\nHost: x\r\nConnection: close\r\n\r\n");
+    client.read_until_closed();
+    return client.received.substr(0, 12);
+  };
+  EXPECT_EQ(status_of("GET /ui/ HTTP/1.1"), "HTTP/1.1 200");
+  EXPECT_EQ(status_of("GET /ui HTTP/1.1"), "HTTP/1.1 200");
+  EXPECT_EQ(status_of("HEAD /ui/app.js HTTP/1.1"), "HTTP/1.1 200");
+  EXPECT_EQ(status_of("GET /ui/app.js?v=2 HTTP/1.1"), "HTTP/1.1 200");
+  EXPECT_EQ(status_of("POST /ui/ HTTP/1.1"), "HTTP/1.1 401");
+  EXPECT_EQ(status_of("GET /uix HTTP/1.1"), "HTTP/1.1 401");
+  EXPECT_EQ(status_of("GET /v1/services HTTP/1.1"), "HTTP/1.1 401");
+  EXPECT_EQ(status_of("GET /stream HTTP/1.1"), "HTTP/1.1 401");
+}
+
+// If-None-Match reaches the handler, and a 304 goes out without a body on a connection
+// that stays usable.
+TEST_F(StreamingServer, ANotModifiedAnswerKeepsTheConnection) {
+  start();
+  RawClient client(server_->port());
+  client.send("GET /ui/cached HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n");
+  ASSERT_TRUE(client.read_until("\r\n\r\n"));
+  EXPECT_THAT(client.received, StartsWith("HTTP/1.1 304"));
+  client.received.clear();
+  client.send("GET /ui/cached HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(client.read_until(R"({"fresh":true})"));
+  EXPECT_THAT(client.received, StartsWith("HTTP/1.1 200"));
 }
 
 }  // namespace
