@@ -25,6 +25,7 @@
 #include "metrics/history.h"
 #include "metrics/prometheus.h"
 #include "metrics/series_registry.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
@@ -41,8 +42,7 @@ constexpr auto kFlushInterval = std::chrono::seconds(1);
 
 core::Result<std::unique_ptr<store::Store>> open_store(const config::StoreConfig& store) {
   if (store.kind == config::StoreKind::postgres) {
-    return core::fail("store: PostgreSQL (" + store.postgres_url +
-                      ") is not supported by this build yet; use sqlite:PATH");
+    return store::open_postgres_store(store.postgres_url);
   }
   return store::open_sqlite_store(store.sqlite_path);
 }
