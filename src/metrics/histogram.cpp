@@ -1,10 +1,13 @@
 #include "metrics/histogram.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace glidepath::metrics {
 
@@ -185,6 +188,43 @@ SparseHistogram LatencyHistogram::to_sparse() const {
 }
 
 // ---- SparseHistogram ----
+
+core::Result<SparseHistogram> SparseHistogram::from_parts(std::vector<Bucket> buckets, uint64_t sum,
+                                                          int64_t min, int64_t max) {
+  uint64_t count = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    const Bucket& b = buckets[i];
+    if (b.index >= kBucketCount) {
+      return core::fail(fmt::format("bucket {}: index {} is beyond the last bucket ({})", i,
+                                    b.index, kBucketCount - 1));
+    }
+    if (i > 0 && b.index <= buckets[i - 1].index) {
+      return core::fail(fmt::format("bucket {}: index {} does not follow {} in increasing order", i,
+                                    b.index, buckets[i - 1].index));
+    }
+    if (b.count == 0) {
+      return core::fail(fmt::format(
+          "bucket {} (index {}) has a count of 0; only non-zero buckets are kept", i, b.index));
+    }
+    count += b.count;  // at most kBucketCount × 2^32: no overflow
+  }
+  if (min < 0 || max < 0) {
+    return core::fail(fmt::format("min {} and max {} must not be negative", min, max));
+  }
+  if (min > max) return core::fail(fmt::format("min {} is above max {}", min, max));
+  if (count == 0 && (sum != 0 || min != 0 || max != 0)) {
+    return core::fail(fmt::format(
+        "a histogram without values must have sum, min and max 0 (sum {}, min {}, max {})", sum,
+        min, max));
+  }
+  SparseHistogram histogram;
+  histogram.buckets_ = std::move(buckets);
+  histogram.count_ = count;
+  histogram.sum_ = sum;
+  histogram.min_ = min;
+  histogram.max_ = max;
+  return histogram;
+}
 
 void SparseHistogram::assign(const LatencyHistogram& dense) {
   buckets_.clear();

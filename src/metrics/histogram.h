@@ -22,6 +22,8 @@
 #include <span>
 #include <vector>
 
+#include "core/result.h"
+
 namespace glidepath::metrics {
 
 inline constexpr int kSubBucketBits = 6;  // 64 sub-buckets per power of two
@@ -85,6 +87,12 @@ class SparseHistogram {
   };
 
   SparseHistogram() = default;
+  // A histogram from stored parts (a fleet's metric windows, SPEC section 9), checked so
+  // that whatever it returns is one the other members could have built: indices strictly
+  // increasing and below kBucketCount, every count positive, 0 <= min <= max, and an empty
+  // histogram has sum, min and max 0. The count is the sum of the bucket counts.
+  static core::Result<SparseHistogram> from_parts(std::vector<Bucket> buckets, uint64_t sum,
+                                                  int64_t min, int64_t max);
   // Replaces the contents with `dense`, reusing this object's storage.
   void assign(const LatencyHistogram& dense);
   void merge(const SparseHistogram& other);

@@ -96,6 +96,33 @@ CREATE TABLE quota_usage (
   PRIMARY KEY (key_id, period_start)
 )
 )sql"},
+    // SPEC section 9: each gateway of a fleet writes one row per series per second, and
+    // the leading controller reads the last few seconds of every gateway each second. The
+    // key starts with the second so that read, and pruning by age, are range scans of the
+    // primary key. The latency histogram's buckets are text (metrics/window_codec.h): a
+    // second has tens of non-zero buckets out of 1344, and the text is the same in both
+    // dialects.
+    {2, "per-second metric windows of a fleet's gateways", R"sql(
+CREATE TABLE metric_windows (
+  service         TEXT   NOT NULL,
+  version         TEXT   NOT NULL,
+  epoch_second    BIGINT NOT NULL,
+  gateway         TEXT   NOT NULL,
+  requests        BIGINT NOT NULL,
+  status_1xx      BIGINT NOT NULL,
+  status_2xx      BIGINT NOT NULL,
+  status_3xx      BIGINT NOT NULL,
+  status_4xx      BIGINT NOT NULL,
+  status_5xx      BIGINT NOT NULL,
+  bytes_in        BIGINT NOT NULL,
+  bytes_out       BIGINT NOT NULL,
+  latency_sum_us  BIGINT NOT NULL,
+  latency_min_us  BIGINT NOT NULL,
+  latency_max_us  BIGINT NOT NULL,
+  latency_buckets TEXT   NOT NULL,  -- "index:count,...", ascending; '' when no latency
+  PRIMARY KEY (epoch_second, service, version, gateway)
+)
+)sql"},
 };
 
 }  // namespace

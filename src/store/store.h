@@ -1,5 +1,6 @@
 // Where state is kept (SPEC sections 3, 5, 7 and 9): the runtime state of services, the
-// deployments and their event log, API keys, usage buckets and quota counters.
+// deployments and their event log, API keys, usage buckets, quota counters and a fleet's
+// per-second metric windows.
 //
 // One interface, one implementation per database (sqlite/ now, postgres/ for a fleet), and
 // one test suite (tests/store/store_contract.h) that every implementation must pass.
@@ -28,6 +29,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "deploy/deployment.h"
+#include "metrics/second_stats.h"
 
 namespace glidepath::store {
 
@@ -114,6 +116,22 @@ struct UsageFilter {
   int64_t since_minute = 0;  // epoch seconds: buckets whose minute starts at or after this
 };
 
+// One gateway's counts for one series in one second (SPEC section 9): what a fleet's
+// gateways report and its controllers merge. Service and version are names as the config
+// file allows them (core::is_valid_name); the gateway id is 1-255 printable ASCII
+// characters without spaces. Counts, bytes and the latency sum must not exceed INT64_MAX
+// (the database's BIGINT), and the latency histogram must be one that
+// metrics::SparseHistogram::from_parts accepts, with no bucket count saturated by a merge,
+// so that what is read back equals what was written.
+struct MetricWindow {
+  std::string service;
+  std::string version;
+  int64_t second = 0;   // epoch second the counts belong to
+  std::string gateway;  // the reporting gateway's id
+  metrics::SecondStats stats;
+  friend bool operator==(const MetricWindow&, const MetricWindow&) = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -195,6 +213,22 @@ class Store {
   virtual core::Result<uint64_t> add_quota_usage(std::string_view key_id, int64_t period_start,
                                                  uint64_t n) = 0;
   virtual core::Result<uint64_t> get_quota_usage(std::string_view key_id, int64_t period_start) = 0;
+
+  // --- Metric windows (SPEC section 9) ---
+  // Written every second by every gateway of a fleet and read every second by the leading
+  // controller, so they are never announced on PostgresOptions::change_channel.
+  // Writes the windows in one transaction; a window already stored for the same (service,
+  // version, second, gateway) is replaced (a gateway re-sending after a lost reply), and
+  // of two in one batch with the same key the later wins. One invalid window (see
+  // MetricWindow) refuses the whole batch, naming it.
+  virtual core::Result<void> put_metric_windows(std::span<const MetricWindow> windows) = 0;
+  // Every gateway's windows with from_second <= second < to_second, ordered by second,
+  // service, version, gateway (byte order). A stored row that does not decode is an error
+  // naming the row.
+  virtual core::Result<std::vector<MetricWindow>> metric_windows(int64_t from_second,
+                                                                 int64_t to_second) = 0;
+  // Deletes windows older than `before_second`; returns how many went.
+  virtual core::Result<uint64_t> prune_metric_windows(int64_t before_second) = 0;
 };
 
 // Errors whose cause callers act on: a conflict (another active deployment, a stale

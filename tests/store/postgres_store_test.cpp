@@ -25,6 +25,7 @@
 
 #include "store/migrations.h"
 #include "store/open.h"
+#include "store/postgres/leader_lock.h"
 #include "store/postgres/pg_connection.h"
 #include "store_contract.h"
 
@@ -562,6 +563,104 @@ TEST_F(PostgresStoreTest, ListenerRefusesBadChannelNames) {
   }
 }
 
+// --- Metric windows ---
+
+TEST_F(PostgresStoreTest, MetricWindowsAreNotAnnouncedOnTheChangeChannel) {
+  PostgresOptions options = fast_options();
+  options.change_channel = "glidepath_changes";
+  auto store = open(options);
+  ASSERT_NE(store, nullptr);
+  Inbox inbox;
+  auto listener = PgListener::start(
+      database_->url(), {"glidepath_changes"}, [&](const PgNotification& n) { inbox.add(n); },
+      options);
+  ASSERT_TRUE(listener.ok()) << listener.error().message;
+
+  const int64_t second = 1'767'225'600;
+  must(store->put_metric_windows(
+      std::vector<MetricWindow>{make_window("orders", "v1", second, "gw-a", 1),
+                                make_window("orders", "v2", second, "gw-a", 2)}));
+  EXPECT_EQ(must(store->prune_metric_windows(second + 1)), 2u);
+  // Notifications arrive in commit order: once this one is in, any the windows' writes
+  // had sent would be in too.
+  must(store->upsert_service(ServiceState{"billing", "v1", {}, std::nullopt, at(0)}));
+  ASSERT_TRUE(inbox.wait_for([](const auto& received) {
+    return has_payload(received, "glidepath_changes", "service billing");
+  }));
+  const auto received = inbox.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].payload, "service billing");
+}
+
+TEST_F(PostgresStoreTest, DamagedWindowRowIsAnErrorNamingTheRow) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const int64_t second = 1'767'225'600;
+  const std::vector<MetricWindow> windows = {make_window("orders", "v1", second, "gw-a", 1),
+                                             make_window("orders", "v2", second, "gw-b", 2)};
+  const struct {
+    const char* damage;
+    const char* message;
+  } cases[] = {
+      {"latency_buckets = '5:1,3:1'", "increasing order"},
+      {"latency_buckets = '1:99999999999'", "count is above"},
+      {"latency_buckets = ''", "without values"},
+      {"bytes_out = -1", "bytes_out is negative"},
+      {"latency_min_us = -5", "negative"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.damage);
+    must(store->put_metric_windows(windows));  // whole again
+    auto damaged = database_->exec_inside(std::string("UPDATE metric_windows SET ") + c.damage +
+                                          " WHERE version = 'v2'");
+    ASSERT_TRUE(damaged.ok()) << damaged.error().message;
+    auto read = store->metric_windows(second, second + 1);
+    ASSERT_FALSE(read.ok());
+    EXPECT_THAT(read.error().message,
+                HasSubstr("stored metric window orders/v2 at second 1767225600 from gateway gw-b"));
+    EXPECT_THAT(read.error().message, HasSubstr(c.message));
+  }
+  must(store->put_metric_windows(windows));
+  EXPECT_EQ(must(store->metric_windows(second, second + 1)), windows);
+}
+
+// A controller reads [now-3, now) every second from a table holding the retention period
+// of every gateway's windows: the planner must find the rows through the primary key.
+TEST_F(PostgresStoreTest, ReadingRecentWindowsUsesThePrimaryKey) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const int64_t now = 1'767'225'600;
+  std::vector<MetricWindow> windows;
+  for (int64_t s = 0; s < 300; ++s) {
+    for (const char* gateway : {"gw-a", "gw-b", "gw-c", "gw-d"}) {
+      for (const char* version : {"v1", "v2"})
+        windows.push_back(make_window("orders", version, now - 300 + s, gateway, 1));
+    }
+  }
+  must(store->put_metric_windows(windows));
+  ASSERT_TRUE(database_->exec_inside("ANALYZE metric_windows").ok());
+
+  auto plan_of = [&](const std::string& sql) {
+    auto rows = database_->exec_inside("EXPLAIN " + sql);
+    EXPECT_TRUE(rows.ok()) << rows.error().message;
+    std::string plan;
+    for (int r = 0; rows.ok() && r < rows->size(); ++r)
+      plan += rows->text(r, 0) + "\n";
+    return plan;
+  };
+  const std::string read_plan = plan_of(
+      fmt::format("SELECT * FROM metric_windows WHERE epoch_second >= {} AND epoch_second < {} "
+                  "ORDER BY epoch_second, service COLLATE \"C\", version COLLATE \"C\", "
+                  "gateway COLLATE \"C\"",
+                  now - 3, now));
+  EXPECT_THAT(read_plan, HasSubstr("metric_windows_pkey")) << read_plan;
+  EXPECT_THAT(read_plan, ::testing::Not(HasSubstr("Seq Scan"))) << read_plan;
+  const std::string prune_plan =
+      plan_of(fmt::format("DELETE FROM metric_windows WHERE epoch_second < {}", now - 297));
+  EXPECT_THAT(prune_plan, HasSubstr("metric_windows_pkey")) << prune_plan;
+  EXPECT_EQ(must(store->metric_windows(now - 3, now)).size(), 24u);
+}
+
 // --- The whole server going away (RUN_SERIAL in CMakeLists.txt: it disturbs every
 // other test on the cluster) ---
 
@@ -616,6 +715,52 @@ TEST_F(PostgresServerOutageTest, CallWhileTheServerIsDownFailsInBoundedTimeThenR
       if (n.reconnected) return true;
     return false;
   }));
+}
+
+// --- Leader election (store/postgres/leader_lock.h) ---
+
+// Polls `lock` until it leads or a deadline passes (a terminated session takes the server
+// a moment to end and release its locks).
+bool eventually_leads(LeaderLock& lock) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (lock.poll()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+TEST_F(PostgresStoreTest, ExactlyOneLeaderAndAStandbyTakesOverWhenItsSessionEnds) {
+  LeaderLock a(database_->url(), "http://a.example:9090");
+  LeaderLock b(database_->url(), "http://b.example:9090");
+  EXPECT_TRUE(a.poll());
+  EXPECT_FALSE(b.poll());
+  EXPECT_TRUE(a.poll()) << "a leader that still holds its session keeps leading";
+  EXPECT_FALSE(b.poll());
+  EXPECT_EQ(b.current_leader(), "http://a.example:9090");
+
+  // The leader's session ends (a crash, a network cut): the server releases the lock.
+  auto killed = database_->admin().exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+      postgres::Params().add("glidepath leader http://a.example:9090"));
+  ASSERT_TRUE(killed.ok()) << killed.error().message;
+  ASSERT_EQ(killed->size(), 1);
+  ASSERT_TRUE(eventually_leads(b));
+  EXPECT_FALSE(a.poll()) << "the old leader must find out it lost the lock";
+  EXPECT_FALSE(a.leading());
+  EXPECT_FALSE(a.poll()) << "and must not take it back while the new leader holds it";
+  EXPECT_EQ(a.current_leader(), "http://b.example:9090");
+
+  // A graceful stop hands over at once.
+  b.release();
+  EXPECT_FALSE(b.leading());
+  EXPECT_TRUE(eventually_leads(a));
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableDatabaseMeansNotLeading) {
+  LeaderLock lock("postgres://nobody@127.0.0.1:1/none", "http://x", std::chrono::milliseconds(200));
+  EXPECT_FALSE(lock.poll());
+  EXPECT_EQ(lock.current_leader(), "");
 }
 
 }  // namespace

@@ -50,8 +50,8 @@ class RawDatabase {
     sqlite3_free(error);
   }
 
-  // The first column of each row, as text.
-  std::vector<std::string> column(const std::string& sql) {
+  // The first (or the `index`th) column of each row, as text.
+  std::vector<std::string> column(const std::string& sql, int index = 0) {
     std::vector<std::string> values;
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
@@ -59,7 +59,7 @@ class RawDatabase {
       return values;
     }
     while (sqlite3_step(statement) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(statement, 0);
+      const unsigned char* text = sqlite3_column_text(statement, index);
       values.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
     }
     sqlite3_finalize(statement);
@@ -270,6 +270,78 @@ TEST_F(SqliteStoreTest, FailingRowRollsBackTheWholeUsageBatch) {
   ASSERT_TRUE(buckets.ok());
   ASSERT_EQ(buckets->size(), 1u);
   EXPECT_EQ((*buckets)[0].count, 1u);
+}
+
+// --- Metric windows ---
+
+TEST_F(SqliteStoreTest, FailingRowRollsBackTheWholeWindowBatch) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  RawDatabase(path_).exec(
+      "CREATE TRIGGER poison BEFORE INSERT ON metric_windows WHEN NEW.gateway = 'poison' "
+      "BEGIN SELECT RAISE(ABORT, 'poisoned window'); END");
+  const int64_t second = 1'767'225'600;
+  auto written = store->put_metric_windows(
+      std::vector<MetricWindow>{make_window("orders", "v1", second, "gw-a", 1),
+                                make_window("orders", "v1", second, "poison", 2)});
+  ASSERT_FALSE(written.ok());
+  EXPECT_THAT(written.error().message, HasSubstr("poisoned window"));
+  EXPECT_THAT(written.error().message, HasSubstr("orders/v1, second 1767225600, gateway poison"));
+  auto read = store->metric_windows(second, second + 1);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_TRUE(read->empty());
+}
+
+TEST_F(SqliteStoreTest, DamagedWindowRowIsAnErrorNamingTheRow) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const int64_t second = 1'767'225'600;
+  const std::vector<MetricWindow> windows = {make_window("orders", "v1", second, "gw-a", 1),
+                                             make_window("orders", "v2", second, "gw-b", 2)};
+  RawDatabase raw(path_);
+  const struct {
+    const char* damage;
+    const char* message;
+  } cases[] = {
+      {"latency_buckets = '5:1,3:1'", "increasing order"},
+      {"latency_buckets = 'garbage'", "'g' where the index was expected"},
+      {"latency_buckets = ''", "without values"},
+      {"requests = -1", "requests is negative"},
+      {"latency_min_us = latency_max_us + 1", "above max"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.damage);
+    ASSERT_TRUE(store->put_metric_windows(windows).ok());  // whole again
+    raw.exec(std::string("UPDATE metric_windows SET ") + c.damage + " WHERE version = 'v2'");
+    auto read = store->metric_windows(second, second + 1);
+    ASSERT_FALSE(read.ok());
+    EXPECT_THAT(read.error().message,
+                HasSubstr("stored metric window orders/v2 at second 1767225600 from gateway gw-b"));
+    EXPECT_THAT(read.error().message, HasSubstr(c.message));
+  }
+  ASSERT_TRUE(store->put_metric_windows(windows).ok());
+  auto read = store->metric_windows(second, second + 1);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(*read, windows);
+}
+
+// A controller reads [now-3, now) every second: a range on the key's first column, which
+// must be an index search that also gives the order, not a scan and a sort.
+TEST_F(SqliteStoreTest, ReadingRecentWindowsSearchesThePrimaryKey) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  RawDatabase raw(path_);
+  const auto plan = raw.column(
+      "EXPLAIN QUERY PLAN SELECT service, version, epoch_second, gateway, requests, status_1xx, "
+      "status_2xx, status_3xx, status_4xx, status_5xx, bytes_in, bytes_out, latency_sum_us, "
+      "latency_min_us, latency_max_us, latency_buckets FROM metric_windows WHERE epoch_second "
+      ">= ? AND epoch_second < ? ORDER BY epoch_second, service, version, gateway",
+      3);
+  ASSERT_EQ(plan.size(), 1u) << ::testing::PrintToString(plan);
+  EXPECT_THAT(plan[0], HasSubstr("SEARCH metric_windows USING INDEX"));
+  EXPECT_THAT(plan[0], HasSubstr("epoch_second>? AND epoch_second<?"));
+  EXPECT_THAT(raw.column("EXPLAIN QUERY PLAN DELETE FROM metric_windows WHERE epoch_second < ?", 3),
+              ::testing::Contains(HasSubstr("SEARCH metric_windows USING")));
 }
 
 }  // namespace

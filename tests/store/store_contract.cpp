@@ -166,4 +166,30 @@ UsageBucket make_bucket(const std::string& consumer, const std::string& service,
   return bucket;
 }
 
+MetricWindow make_window(const std::string& service, const std::string& version, int64_t second,
+                         const std::string& gateway, int seed) {
+  MetricWindow window;
+  window.service = service;
+  window.version = version;
+  window.second = second;
+  window.gateway = gateway;
+  const auto n = static_cast<uint64_t>(seed);
+  metrics::SecondStats& stats = window.stats;
+  stats.status_1xx = n % 3;
+  stats.status_2xx = 100 + n;
+  stats.status_3xx = 2 * n + 1;
+  stats.status_4xx = n % 7;
+  stats.status_5xx = n % 5 + 1;
+  stats.requests =
+      stats.status_1xx + stats.status_2xx + stats.status_3xx + stats.status_4xx + stats.status_5xx;
+  stats.bytes_in = 1000 * n + 17;
+  stats.bytes_out = 250'000 * n + 3;
+  metrics::LatencyHistogram latency;
+  for (uint64_t i = 0; i < stats.requests; ++i)
+    latency.record(static_cast<int64_t>((i * 7919 + n * 104'729) % 2'000'000));
+  if (seed % 2 == 1) latency.record(90'000'000);  // beyond the layout: the last bucket
+  stats.latency = latency.to_sparse();
+  return window;
+}
+
 }  // namespace glidepath::store::testing

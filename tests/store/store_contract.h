@@ -86,4 +86,10 @@ UsageBucket make_bucket(const std::string& consumer, const std::string& service,
                         int64_t minute, uint64_t count, core::TimePoint first_seen,
                         core::TimePoint last_seen);
 
+// A window whose counts, bytes and latency histogram (several buckets, one past the
+// layout's end when `seed` is odd) all derive from `seed`, so windows made with different
+// seeds differ in every field.
+MetricWindow make_window(const std::string& service, const std::string& version, int64_t second,
+                         const std::string& gateway, int seed);
+
 }  // namespace glidepath::store::testing

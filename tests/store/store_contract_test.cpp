@@ -1,13 +1,18 @@
 // The Store contract (store/store.h), run against every backend that instantiates it.
 #include "store_contract.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "store/migrations.h"
@@ -628,6 +633,227 @@ TEST_P(StoreContractTest, ConcurrentCreatesAdmitOneActiveDeploymentPerService) {
   for (const auto& stored : active)
     services.insert(stored.deployment.spec.service);
   EXPECT_EQ(services, (std::set<std::string>{"billing", "orders"}));
+}
+
+// --- Metric windows (SPEC section 9) ---
+
+constexpr int64_t kSecond = 1'767'225'600;  // at(0)
+constexpr uint64_t kInt64Max = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+// (second, service, version, gateway) of each window, for comparing orders.
+std::vector<std::string> keys_of(const std::vector<MetricWindow>& windows) {
+  std::vector<std::string> keys;
+  for (const MetricWindow& w : windows)
+    keys.push_back(fmt::format("{} {}/{} {}", w.second - kSecond, w.service, w.version, w.gateway));
+  return keys;
+}
+
+TEST_P(StoreContractTest, MetricWindowsRoundTripWithTheirLatencyHistograms) {
+  MetricWindow big = make_window("orders", "v2", kSecond, "gw-a", 3);
+  big.stats.requests = kInt64Max;  // the largest storable count reads back exactly
+  big.stats.bytes_out = kInt64Max - 1;
+  MetricWindow quiet = make_window("orders", "v1", kSecond, "gw-a", 4);
+  quiet.stats = metrics::SecondStats{};  // no requests: no latency either
+  const std::vector<MetricWindow> written = {big, quiet,
+                                             make_window("orders", "v1", kSecond, "gw-b", 5)};
+  ASSERT_GT(big.stats.latency.buckets().size(), 10u);
+  ASSERT_EQ(big.stats.latency.buckets().back().index, metrics::kBucketCount - 1);
+  must(store_->put_metric_windows(written));
+
+  const auto read = must(store_->metric_windows(kSecond, kSecond + 1));
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_EQ(read[0], quiet);
+  EXPECT_EQ(read[1], written[2]);
+  EXPECT_EQ(read[2], big);
+  EXPECT_EQ(read[2].stats.latency.percentile(0.99), big.stats.latency.percentile(0.99));
+  // Another process (a controller) reads what the gateway wrote.
+  auto controller = open_another();
+  ASSERT_NE(controller, nullptr);
+  EXPECT_EQ(must(controller->metric_windows(kSecond, kSecond + 1)), read);
+}
+
+TEST_P(StoreContractTest, WindowWithTheSameKeyIsReplacedNotAdded) {
+  must(store_->put_metric_windows(
+      std::vector<MetricWindow>{make_window("orders", "v1", kSecond, "gw-a", 1),
+                                make_window("orders", "v1", kSecond, "gw-b", 2)}));
+  // A gateway re-sending after a lost reply, with what it knows now.
+  const MetricWindow resent = make_window("orders", "v1", kSecond, "gw-a", 9);
+  must(store_->put_metric_windows(std::span(&resent, 1)));
+  auto read = must(store_->metric_windows(kSecond, kSecond + 1));
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0], resent);
+  EXPECT_EQ(read[1], make_window("orders", "v1", kSecond, "gw-b", 2));
+
+  // Within one batch, the later of two windows with one key wins.
+  must(store_->put_metric_windows(
+      std::vector<MetricWindow>{make_window("orders", "v1", kSecond, "gw-b", 20),
+                                make_window("orders", "v1", kSecond, "gw-a", 10),
+                                make_window("orders", "v1", kSecond, "gw-b", 21)}));
+  read = must(store_->metric_windows(kSecond, kSecond + 1));
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0], make_window("orders", "v1", kSecond, "gw-a", 10));
+  EXPECT_EQ(read[1], make_window("orders", "v1", kSecond, "gw-b", 21));
+}
+
+TEST_P(StoreContractTest, WindowsAreOrderedBySecondServiceVersionAndGatewayInByteOrder) {
+  // Byte order puts upper case first ("Zeta" < "billing"), whatever the database's locale.
+  must(store_->put_metric_windows(std::vector<MetricWindow>{
+      make_window("orders", "v1", kSecond + 1, "gw-a", 1),
+      make_window("orders", "v2", kSecond, "gw-b", 2),
+      make_window("billing", "v1", kSecond, "gw-a", 3),
+      make_window("orders", "v2", kSecond, "gw-a", 4),
+      make_window("Zeta", "v1", kSecond, "gw-a", 5),
+      make_window("orders", "V2", kSecond, "gw-a", 6),
+      make_window("orders", "v1", kSecond, "gw-a", 7),
+  }));
+  EXPECT_THAT(keys_of(must(store_->metric_windows(kSecond, kSecond + 2))),
+              ::testing::ElementsAre("0 Zeta/v1 gw-a", "0 billing/v1 gw-a", "0 orders/V2 gw-a",
+                                     "0 orders/v1 gw-a", "0 orders/v2 gw-a", "0 orders/v2 gw-b",
+                                     "1 orders/v1 gw-a"));
+}
+
+TEST_P(StoreContractTest, WindowRangeIncludesItsStartAndExcludesItsEnd) {
+  std::vector<MetricWindow> windows;
+  for (int64_t s = -2; s < 5; ++s)
+    windows.push_back(make_window("orders", "v1", kSecond + s, "gw-a", static_cast<int>(s + 2)));
+  windows.push_back(make_window("orders", "v1", -5, "gw-a", 1));  // before the epoch
+  must(store_->put_metric_windows(windows));
+
+  EXPECT_THAT(keys_of(must(store_->metric_windows(kSecond + 1, kSecond + 3))),
+              ::testing::ElementsAre("1 orders/v1 gw-a", "2 orders/v1 gw-a"));
+  EXPECT_EQ(must(store_->metric_windows(kSecond - 3, kSecond + 1)).size(), 3u);
+  EXPECT_TRUE(must(store_->metric_windows(kSecond + 3, kSecond + 3)).empty());
+  EXPECT_TRUE(must(store_->metric_windows(kSecond + 3, kSecond)).empty());
+  EXPECT_TRUE(must(store_->metric_windows(kSecond + 5, kSecond + 100)).empty());
+  EXPECT_EQ(must(store_->metric_windows(-10, -4)).size(), 1u);
+  EXPECT_EQ(must(store_->metric_windows(std::numeric_limits<int64_t>::min(),
+                                        std::numeric_limits<int64_t>::max()))
+                .size(),
+            windows.size());
+}
+
+TEST_P(StoreContractTest, PruningDeletesOlderWindowsAndCountsThem) {
+  std::vector<MetricWindow> windows;
+  for (int64_t s = 0; s < 5; ++s) {
+    for (const char* gateway : {"gw-a", "gw-b"})
+      windows.push_back(make_window("orders", "v1", kSecond + s, gateway, static_cast<int>(s)));
+  }
+  must(store_->put_metric_windows(windows));
+  EXPECT_EQ(must(store_->prune_metric_windows(kSecond)), 0u);
+  EXPECT_EQ(must(store_->prune_metric_windows(kSecond + 2)), 4u);
+  EXPECT_EQ(must(store_->prune_metric_windows(kSecond + 2)), 0u);
+  auto left = must(store_->metric_windows(kSecond - 10, kSecond + 10));
+  ASSERT_EQ(left.size(), 6u);
+  EXPECT_EQ(left.front().second, kSecond + 2);
+  EXPECT_EQ(must(store_->prune_metric_windows(kSecond + 100)), 6u);
+  EXPECT_TRUE(must(store_->metric_windows(kSecond - 10, kSecond + 10)).empty());
+}
+
+TEST_P(StoreContractTest, InvalidWindowsRefuseTheWholeBatchNamingTheWindow) {
+  struct Bad {
+    const char* name;
+    MetricWindow window;
+    const char* message;
+  };
+  auto with = [](auto change) {
+    MetricWindow w = make_window("orders", "v1", kSecond, "gw-a", 1);
+    change(w);
+    return w;
+  };
+  const Bad cases[] = {
+      {"no service", with([](MetricWindow& w) { w.service.clear(); }), "service"},
+      {"no version", with([](MetricWindow& w) { w.version.clear(); }), "version"},
+      {"no gateway", with([](MetricWindow& w) { w.gateway.clear(); }), "gateway"},
+      {"service with a slash", with([](MetricWindow& w) { w.service = "a/b"; }), "service"},
+      {"version with a NUL", with([](MetricWindow& w) { w.version = std::string("v\0 1", 3); }),
+       "version"},
+      {"gateway with a space", with([](MetricWindow& w) { w.gateway = "gw a"; }), "gateway"},
+      {"gateway too long", with([](MetricWindow& w) { w.gateway = std::string(256, 'g'); }),
+       "gateway"},
+      {"latency with min above max", with([](MetricWindow& w) {
+         metrics::LatencyHistogram dense;
+         dense.add_buckets(5, std::vector<uint32_t>{1}, 5, 6, 5);
+         w.stats.latency = dense.to_sparse();
+       }),
+       "latency"},
+  };
+  for (const Bad& bad : cases) {
+    SCOPED_TRACE(bad.name);
+    const std::vector<MetricWindow> batch = {make_window("orders", "v1", kSecond, "gw-z", 2),
+                                             bad.window};
+    auto written = store_->put_metric_windows(batch);
+    ASSERT_FALSE(written.ok());
+    EXPECT_THAT(written.error().message, HasSubstr(bad.message));
+    EXPECT_THAT(written.error().message, HasSubstr("window 1"));
+  }
+  EXPECT_TRUE(must(store_->metric_windows(kSecond, kSecond + 1)).empty());
+  must(store_->put_metric_windows(std::span<const MetricWindow>{}));  // an empty batch is fine
+}
+
+TEST_P(StoreContractTest, CountsAboveInt64MaxAreRefusedNotWrapped) {
+  MetricWindow requests = make_window("orders", "v1", kSecond, "gw-a", 1);
+  requests.stats.requests = kInt64Max + 1;
+  auto refused = store_->put_metric_windows(std::span(&requests, 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("requests 9223372036854775808"));
+  EXPECT_THAT(refused.error().message, HasSubstr("largest storable"));
+
+  MetricWindow bytes = make_window("orders", "v1", kSecond, "gw-a", 1);
+  bytes.stats.bytes_out = std::numeric_limits<uint64_t>::max();
+  refused = store_->put_metric_windows(std::span(&bytes, 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("bytes_out"));
+
+  // A latency sum past INT64_MAX (a dense histogram adds without bound).
+  MetricWindow latency = make_window("orders", "v1", kSecond, "gw-a", 1);
+  metrics::LatencyHistogram dense;
+  dense.record(std::numeric_limits<int64_t>::max(), 2);
+  latency.stats.latency = dense.to_sparse();
+  refused = store_->put_metric_windows(std::span(&latency, 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("latency_sum_us"));
+
+  // A bucket count saturated by merges: the count could not be read back.
+  MetricWindow saturated = make_window("orders", "v1", kSecond, "gw-a", 1);
+  saturated.stats.latency =
+      metrics::SparseHistogram::from_parts({{5, std::numeric_limits<uint32_t>::max()}}, 5, 5, 5)
+          .value();
+  saturated.stats.latency.merge(saturated.stats.latency);
+  refused = store_->put_metric_windows(std::span(&saturated, 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("not the sum of the bucket counts"));
+
+  EXPECT_TRUE(must(store_->metric_windows(kSecond, kSecond + 1)).empty());
+}
+
+// A controller's view of a fleet: many gateways' windows for a few seconds in one batch.
+TEST_P(StoreContractTest, ThousandsOfWindowsGoInOneCallAndComeBackSorted) {
+  std::vector<MetricWindow> windows;
+  int seed = 0;
+  for (int gateway = 9; gateway >= 0; --gateway) {
+    for (int64_t s = 3; s >= 0; --s) {
+      for (int service = 0; service < 5; ++service) {
+        for (int version = 0; version < 10; ++version) {
+          windows.push_back(make_window(fmt::format("svc{}", service), fmt::format("v{}", version),
+                                        kSecond + s, fmt::format("gw-{}", gateway), seed++ % 50));
+        }
+      }
+    }
+  }
+  ASSERT_EQ(windows.size(), 2000u);
+  must(store_->put_metric_windows(windows));
+  must(store_->put_metric_windows(windows));  // all replaced, none added
+
+  std::vector<MetricWindow> expected = windows;
+  std::sort(expected.begin(), expected.end(), [](const MetricWindow& a, const MetricWindow& b) {
+    return std::tie(a.second, a.service, a.version, a.gateway) <
+           std::tie(b.second, b.service, b.version, b.gateway);
+  });
+  auto read = must(store_->metric_windows(kSecond, kSecond + 4));
+  ASSERT_EQ(read.size(), expected.size());
+  EXPECT_TRUE(read == expected);
+  EXPECT_EQ(must(store_->metric_windows(kSecond + 1, kSecond + 2)).size(), 500u);
+  EXPECT_EQ(must(store_->prune_metric_windows(kSecond + 4)), 2000u);
 }
 
 }  // namespace

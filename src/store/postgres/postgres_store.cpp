@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <utility>
 
 #include "deploy/deployment_json.h"
+#include "store/metric_window_rows.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_connection.h"
 #include "store/records_json.h"
@@ -65,6 +68,10 @@ constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
 int64_t clamp_to_int64(std::size_t n) {
   return n > static_cast<std::size_t>(kMaxCount) ? kMaxCount : static_cast<int64_t>(n);
 }
+
+// Rows per INSERT of metric windows: 16 parameters each, well inside the protocol's limit
+// of 65535 parameters per statement.
+constexpr std::size_t kMetricWindowsPerInsert = 1000;
 
 // Any two processes that migrate take this lock first: CREATE TABLE IF NOT EXISTS is not
 // safe against a concurrent CREATE of the same table in PostgreSQL. The number is
@@ -667,6 +674,109 @@ class PostgresStoreImpl final : public PostgresStore {
       if (!rows) return store_error(context, rows.error());
       if (rows->empty()) return uint64_t{0};
       return static_cast<uint64_t>(rows->int64(0, 0));
+    });
+  }
+
+  // --- Metric windows ---
+  // Never announced on change_channel: every gateway writes them every second, and what
+  // listens there (weights, config) has no use for them.
+
+  Result<void> put_metric_windows(std::span<const MetricWindow> windows) override {
+    constexpr std::string_view context = "writing metric windows";
+    return guarded(context, [&]() -> Result<void> {
+      auto rows = metric_window_rows(windows);
+      if (!rows) return store_error(context, rows.error());
+      if (rows->empty()) return {};
+      // Many rows per statement, so a batch costs a round trip or two, not one per row.
+      // The rows are sorted by key (concurrent batches lock in one order) and unique (ON
+      // CONFLICT DO UPDATE may not touch one row twice in a statement).
+      std::vector<std::pair<std::string, Params>> statements;
+      for (std::size_t first = 0; first < rows->size(); first += kMetricWindowsPerInsert) {
+        const std::size_t last = std::min(rows->size(), first + kMetricWindowsPerInsert);
+        std::string sql =
+            fmt::format("INSERT INTO metric_windows ({}) VALUES ", kMetricWindowColumns);
+        Params params;
+        for (std::size_t r = first; r < last; ++r) {
+          const MetricWindowRow& row = (*rows)[r];
+          sql += r == first ? "(" : ", (";
+          for (int c = 0; c < kMetricWindowColumnCount; ++c) {
+            fmt::format_to(std::back_inserter(sql), "{}${}", c == 0 ? "" : ", ",
+                           params.size() + static_cast<std::size_t>(c) + 1);
+          }
+          sql += ')';
+          params.add(row.service).add(row.version).add(row.epoch_second).add(row.gateway);
+          for (int64_t number : row.numbers)
+            params.add(number);
+          params.add(row.latency_buckets);
+        }
+        fmt::format_to(std::back_inserter(sql), " ON CONFLICT ({}) DO UPDATE SET {}",
+                       kMetricWindowKey, kMetricWindowReplaceSet);
+        statements.emplace_back(std::move(sql), std::move(params));
+      }
+      return run(context, [&]() -> Result<void> {
+        auto transaction = Transaction::begin(db());
+        if (!transaction) return store_error(context, transaction.error());
+        for (const auto& [sql, params] : statements) {
+          auto written = db().exec(sql, params);
+          if (!written) return store_error(context, written.error());
+        }
+        auto committed = transaction->commit();
+        if (!committed) return store_error(context, committed.error());
+        return {};
+      });
+    });
+  }
+
+  Result<std::vector<MetricWindow>> metric_windows(int64_t from_second,
+                                                   int64_t to_second) override {
+    const std::string context =
+        fmt::format("reading metric windows of seconds [{}, {})", from_second, to_second);
+    return guarded(context, [&]() -> Result<std::vector<MetricWindow>> {
+      if (from_second >= to_second) return std::vector<MetricWindow>();
+      return run(context, [&]() -> Result<std::vector<MetricWindow>> {
+        // The range on epoch_second, the primary key's first column, is an index scan
+        // (postgres_store_test checks the plan); COLLATE "C" sorts by bytes, as SQLite
+        // does, whatever the database's locale.
+        auto rows =
+            db().exec(fmt::format("SELECT {} FROM metric_windows WHERE epoch_second >= $1 AND "
+                                  "epoch_second < $2 ORDER BY epoch_second, service COLLATE \"C\", "
+                                  "version COLLATE \"C\", gateway COLLATE \"C\"",
+                                  kMetricWindowColumns),
+                      Params().add(from_second).add(to_second));
+        if (!rows) return store_error(context, rows.error());
+        std::vector<MetricWindow> windows;
+        windows.reserve(static_cast<std::size_t>(rows->size()));
+        for (int r = 0; r < rows->size(); ++r) {
+          MetricWindowRow row;
+          row.service = rows->text(r, 0);
+          row.version = rows->text(r, 1);
+          row.epoch_second = rows->int64(r, 2);
+          row.gateway = rows->text(r, 3);
+          for (std::size_t i = 0; i < row.numbers.size(); ++i)
+            row.numbers[i] = rows->int64(r, 4 + static_cast<int>(i));
+          row.latency_buckets = rows->text(r, kMetricWindowColumnCount - 1);
+          auto window = metric_window_from_row(std::move(row));
+          if (!window) return store_error(context, window.error());
+          windows.push_back(std::move(*window));
+        }
+        return windows;
+      });
+    });
+  }
+
+  Result<uint64_t> prune_metric_windows(int64_t before_second) override {
+    const std::string context =
+        fmt::format("pruning metric windows before second {}", before_second);
+    return run(context, [&]() -> Result<uint64_t> {
+      // In a transaction, so a connection lost before COMMIT certainly rolled back.
+      auto transaction = Transaction::begin(db());
+      if (!transaction) return store_error(context, transaction.error());
+      auto removed = db().exec("DELETE FROM metric_windows WHERE epoch_second < $1",
+                               Params().add(before_second));
+      if (!removed) return store_error(context, removed.error());
+      auto committed = transaction->commit();
+      if (!committed) return store_error(context, committed.error());
+      return static_cast<uint64_t>(removed->affected());
     });
   }
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "deploy/deployment_json.h"
+#include "store/metric_window_rows.h"
 #include "store/migrations.h"
 #include "store/records_json.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -647,6 +648,92 @@ class SqliteStore final : public Store {
       if (!row) return store_error(context, row.error());
       if (!*row) return uint64_t{0};
       return static_cast<uint64_t>(query->int64(0));
+    });
+  }
+
+  // --- Metric windows ---
+
+  Result<void> put_metric_windows(std::span<const MetricWindow> windows) override {
+    constexpr std::string_view context = "writing metric windows";
+    return guarded(context, [&]() -> Result<void> {
+      auto rows = metric_window_rows(windows);
+      if (!rows) return store_error(context, rows.error());
+      if (rows->empty()) return {};
+      std::lock_guard lock(mutex_);
+      auto transaction = Transaction::begin(*connection_);
+      if (!transaction) return store_error(context, transaction.error());
+      // One cached statement, run per row: SQLite has no round trips to save.
+      const std::string sql = fmt::format(
+          "INSERT INTO metric_windows ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT ({}) DO UPDATE SET {}",
+          kMetricWindowColumns, kMetricWindowKey, kMetricWindowReplaceSet);
+      for (const MetricWindowRow& row : *rows) {
+        auto upsert = prepare(sql);
+        if (!upsert) return store_error(context, upsert.error());
+        upsert->bind(row.service).bind(row.version).bind(row.epoch_second).bind(row.gateway);
+        for (int64_t number : row.numbers)
+          upsert->bind(number);
+        upsert->bind(row.latency_buckets);
+        auto written = upsert->run();
+        if (!written) {
+          return store_error(fmt::format("{} ({}/{}, second {}, gateway {})", context, row.service,
+                                         row.version, row.epoch_second, row.gateway),
+                             written.error());
+        }
+      }
+      auto committed = transaction->commit();
+      if (!committed) return store_error(context, committed.error());
+      return {};
+    });
+  }
+
+  Result<std::vector<MetricWindow>> metric_windows(int64_t from_second,
+                                                   int64_t to_second) override {
+    const std::string context =
+        fmt::format("reading metric windows of seconds [{}, {})", from_second, to_second);
+    return guarded(context, [&]() -> Result<std::vector<MetricWindow>> {
+      std::vector<MetricWindow> windows;
+      if (from_second >= to_second) return windows;
+      std::lock_guard lock(mutex_);
+      // The range on epoch_second, the primary key's first column, is an index range scan
+      // that also yields the order (sqlite_store_test checks the plan).
+      auto query = prepare(
+          fmt::format("SELECT {} FROM metric_windows WHERE epoch_second >= ? AND epoch_second < ? "
+                      "ORDER BY epoch_second, service, version, gateway",
+                      kMetricWindowColumns));
+      if (!query) return store_error(context, query.error());
+      query->bind(from_second).bind(to_second);
+      while (true) {
+        auto step = query->step();
+        if (!step) return store_error(context, step.error());
+        if (!*step) break;
+        MetricWindowRow row;
+        row.service = query->text(0);
+        row.version = query->text(1);
+        row.epoch_second = query->int64(2);
+        row.gateway = query->text(3);
+        for (std::size_t i = 0; i < row.numbers.size(); ++i)
+          row.numbers[i] = query->int64(4 + static_cast<int>(i));
+        row.latency_buckets = query->text(kMetricWindowColumnCount - 1);
+        auto window = metric_window_from_row(std::move(row));
+        if (!window) return store_error(context, window.error());
+        windows.push_back(std::move(*window));
+      }
+      return windows;
+    });
+  }
+
+  Result<uint64_t> prune_metric_windows(int64_t before_second) override {
+    const std::string context =
+        fmt::format("pruning metric windows before second {}", before_second);
+    return guarded(context, [&]() -> Result<uint64_t> {
+      std::lock_guard lock(mutex_);
+      auto remove = prepare("DELETE FROM metric_windows WHERE epoch_second < ?");
+      if (!remove) return store_error(context, remove.error());
+      remove->bind(before_second);
+      auto removed = remove->run();
+      if (!removed) return store_error(context, removed.error());
+      return static_cast<uint64_t>(sqlite3_changes64(connection_->handle()));
     });
   }
 
