@@ -235,18 +235,41 @@ Response AdminApi::handle(const Request& request) {
 }
 
 Response AdminApi::healthz() {
-  const gateway::GatewayStats stats = deps_.gateway_stats();
-  auto version = deps_.store->schema_version();
-  nlohmann::json body{
-      {"status", version ? "ok" : "degraded"},
-      {"gateway",
-       {{"workers", deps_.gateway_workers},
-        {"snapshot_generation", stats.snapshot_generation},
-        {"connections_accepted", stats.connections_accepted},
-        {"requests", stats.requests}}},
-      {"store", version ? nlohmann::json{{"status", "ok"}, {"schema_version", *version}}
-                        : nlohmann::json{{"status", "error"}, {"error", version.error().message}}}};
-  return Response::json(version ? 200 : 503, body.dump());
+  std::string problem;
+  std::optional<int> schema;
+  if (deps_.store_problem) {
+    problem = deps_.store_problem();
+  } else if (auto version = deps_.store->schema_version(); version) {
+    schema = *version;
+  } else {
+    problem = version.error().message;
+  }
+  nlohmann::json store = problem.empty() ? nlohmann::json{{"status", "ok"}}
+                                         : nlohmann::json{{"status", "error"}, {"error", problem}};
+  if (schema) store["schema_version"] = *schema;
+  nlohmann::json body{{"status", problem.empty() ? "ok" : "degraded"},
+                      {"role", deps_.role},
+                      {"store", std::move(store)}};
+  if (deps_.gateway_stats) {
+    const gateway::GatewayStats stats = deps_.gateway_stats();
+    body["gateway"] = {{"workers", deps_.gateway_workers},
+                       {"snapshot_generation", stats.snapshot_generation},
+                       {"connections_accepted", stats.connections_accepted},
+                       {"requests", stats.requests}};
+  }
+  if (deps_.controller != nullptr) {
+    const bool leading = !deps_.leading || deps_.leading();
+    body["controller"] = {{"leader", leading}};
+    if (!leading && deps_.leader) {
+      const std::string leader = deps_.leader();
+      body["controller"]["leader_admin"] =
+          leader.empty() ? nlohmann::json() : nlohmann::json(leader);
+    }
+  }
+  // A gateway that lost its database still serves from its last snapshot: it is degraded,
+  // not down, and a load balancer must not take it out of rotation for that.
+  const bool serving = deps_.role == "gateway";
+  return Response::json(problem.empty() || serving ? 200 : 503, body.dump());
 }
 
 Response AdminApi::prometheus() {
@@ -270,13 +293,59 @@ Response AdminApi::prometheus() {
   metrics::append_metric_header(out, "glidepath_deployment_state",
                                 "1 for the state of the service's current deployment", "gauge");
   for (const gateway::ServiceRoute& service : snap->services) {
-    std::optional<deploy::Deployment> active;
-    if (deps_.controller != nullptr) active = deps_.controller->active_of(service.name);
+    const std::optional<deploy::Deployment> active = active_deployment(service.name);
     out += "glidepath_deployment_state{service=\"";
     metrics::append_escaped_label_value(out, service.name);
     out += fmt::format("\",state=\"{}\"}} 1\n", active ? deploy::to_string(active->state) : "none");
   }
+  if (deps_.store_problem) {
+    metrics::append_metric_header(
+        out, "glidepath_store_up",
+        "1 while the database answers; a gateway keeps serving its last snapshot without it",
+        "gauge");
+    out += fmt::format("glidepath_store_up {}\n", deps_.store_problem().empty() ? 1 : 0);
+  }
+  if (deps_.controller != nullptr) {
+    metrics::append_metric_header(out, "glidepath_controller_leader",
+                                  "1 while this process drives the fleet's deployments", "gauge");
+    out +=
+        fmt::format("glidepath_controller_leader {}\n", !deps_.leading || deps_.leading() ? 1 : 0);
+  }
   return response;
+}
+
+std::optional<deploy::Deployment> AdminApi::active_deployment(std::string_view service) const {
+  if (deps_.controller != nullptr && (!deps_.leading || deps_.leading())) {
+    return deps_.controller->active_of(std::string(service));
+  }
+  store::DeploymentFilter filter;
+  filter.service = std::string(service);
+  filter.active_only = true;
+  filter.limit = 1;
+  auto found = deps_.store->list_deployments(filter);
+  if (!found || found->empty()) return std::nullopt;
+  return found->front().deployment;
+}
+
+std::optional<Response> AdminApi::cannot_drive() const {
+  if (deps_.controller == nullptr) {
+    if (deps_.role == "gateway") {
+      return Response::error(503,
+                             "this process runs --role gateway: deployments are driven by the "
+                             "fleet's controllers; send this to the leader's admin API");
+    }
+    return no_controller();
+  }
+  if (!deps_.leading || deps_.leading()) return std::nullopt;
+  const std::string leader = deps_.leader ? deps_.leader() : std::string();
+  Response r = Response::error(
+      503, leader.empty()
+               ? std::string("this controller is a standby and no leader is known yet; retry "
+                             "in a few seconds")
+               : fmt::format("this controller is a standby: the fleet's leader is {}", leader));
+  if (!leader.empty()) r.headers.emplace_back("X-Glidepath-Leader", leader);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 Response AdminApi::services() {
@@ -284,8 +353,7 @@ Response AdminApi::services() {
   nlohmann::json list = nlohmann::json::array();
   for (const gateway::ServiceRoute& route : snap->services) {
     nlohmann::json entry = service_json(*snap, route);
-    std::optional<deploy::Deployment> active;
-    if (deps_.controller != nullptr) active = deps_.controller->active_of(route.name);
+    const std::optional<deploy::Deployment> active = active_deployment(route.name);
     entry["deployment"] = active ? deployment_summary(*active) : nlohmann::json(nullptr);
     list.push_back(std::move(entry));
   }
@@ -299,8 +367,7 @@ Response AdminApi::service(std::string_view name) {
     return Response::error(404, fmt::format("not found: service '{}'", name));
   }
   nlohmann::json body = service_json(*snap, *route);
-  std::optional<deploy::Deployment> active;
-  if (deps_.controller != nullptr) active = deps_.controller->active_of(route->name);
+  const std::optional<deploy::Deployment> active = active_deployment(route->name);
   body["deployment"] = active ? deploy::to_json(*active) : nlohmann::json(nullptr);
   return Response::json(200, body.dump());
 }
@@ -382,10 +449,12 @@ Response AdminApi::service_metrics(std::string_view service, const Request& requ
     }
   }
   const int64_t to = core::epoch_second(deps_.clock->now());  // the current second is still filling
+  const metrics::MetricsHistory& series_history =
+      deps_.series_history != nullptr ? *deps_.series_history : *deps_.history;
   nlohmann::json versions = nlohmann::json::object();
   for (const gateway::VersionRoute& version : route->versions) {
     nlohmann::json points = nlohmann::json::array();
-    for (const metrics::SecondSummary& p : deps_.history->series(version.series, seconds, to)) {
+    for (const metrics::SecondSummary& p : series_history.series(version.series, seconds, to)) {
       points.push_back({{"t", p.second},
                         {"requests", p.counts.requests},
                         {"2xx", p.counts.status_2xx},
@@ -406,7 +475,7 @@ Response AdminApi::service_metrics(std::string_view service, const Request& requ
 }
 
 Response AdminApi::create_deployment(std::string_view service, const Request& request) {
-  if (deps_.controller == nullptr) return no_controller();
+  if (auto refused = cannot_drive()) return std::move(*refused);
   if (deps_.config && deps_.config->find_service(service) == nullptr) {
     return Response::error(404, fmt::format("not found: service '{}'", service));
   }
@@ -455,7 +524,7 @@ Response AdminApi::get_deployment(std::string_view id) {
 
 Response AdminApi::deployment_command(std::string_view id, std::string_view command,
                                       const Request& request) {
-  if (deps_.controller == nullptr) return no_controller();
+  if (auto refused = cannot_drive()) return std::move(*refused);
   auto parsed = parse_command(command, request.body);
   if (!parsed) return Response::error(400, parsed.error().message);
   auto result = deps_.controller->command(std::string(id), *parsed);
@@ -464,7 +533,7 @@ Response AdminApi::deployment_command(std::string_view id, std::string_view comm
 }
 
 Response AdminApi::hook_result(std::string_view id, std::string_view hook, const Request& request) {
-  if (deps_.controller == nullptr) return no_controller();
+  if (auto refused = cannot_drive()) return std::move(*refused);
   auto parsed = parse_hook_result(hook, request.body);
   if (!parsed) return Response::error(400, parsed.error().message);
   auto result = deps_.controller->hook_result(std::string(id), parsed->kind, parsed->succeeded,

@@ -41,6 +41,21 @@ struct AdminDeps {
   // to every worker, returning once they all use it (so the key works, or is refused, as
   // soon as the admin call answers). Null in tests without a gateway.
   std::function<core::Result<void>()> keys_changed;
+
+  // --- A fleet (SPEC section 9); the defaults describe a single process ---
+  std::string role = "all";  // "gateway", "controller" or "all": what this process runs
+  // Whether this process drives deployments now. Null: it always does (no election).
+  std::function<bool()> leading;
+  // The admin URL of the process that leads, for the answer a standby gives; empty when
+  // unknown.
+  std::function<std::string()> leader;
+  // The store's health as the process last saw it, without a round trip (a gateway's
+  // health check must not hang on a database that is away): empty = healthy. Null: ask
+  // the store (schema_version).
+  std::function<std::string()> store_problem;
+  // What GET /v1/services/{s}/metrics reads: in a fleet, every gateway's windows merged.
+  // Null: `history`.
+  const metrics::MetricsHistory* series_history = nullptr;
 };
 
 class AdminApi {
@@ -74,6 +89,12 @@ class AdminApi {
   Response revoke_key(std::string_view id);
   Response consumers(const Request& request);
   Response consumer_usage(std::string_view name, const Request& request);
+  // The service's running deployment: the controller's copy where this process drives
+  // it, else the store's (a gateway or a standby reading the fleet's state).
+  std::optional<deploy::Deployment> active_deployment(std::string_view service) const;
+  // Why this process cannot change deployments (no controller, or not the leader); null
+  // when it can.
+  std::optional<Response> cannot_drive() const;
 
   AdminDeps deps_;
   // Shared with the controller's listener, which may outlive this object.

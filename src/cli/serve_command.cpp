@@ -1,5 +1,6 @@
-// `glidepath serve -c FILE`: the gateway, the admin API (and soon the controller) in one
-// process, until SIGINT or SIGTERM.
+// `glidepath serve -c FILE [--role gateway|controller|all] [--name NAME]`: the gateway, the
+// deployment controller and the admin API — or, in a fleet on PostgreSQL, one of the
+// first two with the admin API — until SIGINT or SIGTERM.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -18,16 +19,10 @@ namespace {
 struct ServeOptions {
   std::string file = "glidepath.yaml";
   std::string role = "all";
+  std::string name;
 };
 
 int run_serve(const ServeOptions& options) {
-  if (options.role != "all") {
-    fmt::print(stderr,
-               "error: --role {}: fleet roles need the PostgreSQL store, which this build does "
-               "not have yet; run --role all\n",
-               options.role);
-    return kUsage;
-  }
   const config::LoadResult loaded = config::load_config_file(options.file);
   for (const auto& w : loaded.warnings) {
     fmt::print(stderr, "warning: {}\n", config::format_error(w, options.file));
@@ -46,14 +41,21 @@ int run_serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto runtime = server::Runtime::start(loaded.config);
+  server::RuntimeOptions runtime_options;
+  runtime_options.role = options.role == "gateway"      ? server::Role::gateway
+                         : options.role == "controller" ? server::Role::controller
+                                                        : server::Role::all;
+  runtime_options.name = options.name;
+  auto runtime = server::Runtime::start(loaded.config, runtime_options);
   if (!runtime) {
     fmt::print(stderr, "error: {}\n", runtime.error().message);
     return kFailed;
   }
   const auto& config = *loaded.config;
-  fmt::print("gateway listening on {}\n",
-             core::format_host_port({config.gateway.listen.host, (*runtime)->gateway_port()}));
+  if (runtime_options.role != server::Role::controller) {
+    fmt::print("gateway listening on {}\n",
+               core::format_host_port({config.gateway.listen.host, (*runtime)->gateway_port()}));
+  }
   fmt::print("admin listening on {}\n",
              core::format_host_port({config.admin.listen.host, (*runtime)->admin_port()}));
   std::fflush(stdout);
@@ -75,6 +77,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-c,--config", options->file, "The config file")->required();
   cmd->add_option("--role", options->role, "gateway, controller or all (the default)")
       ->check(CLI::IsMember({"gateway", "controller", "all"}));
+  cmd->add_option("--name", options->name,
+                  "This process's name in a fleet (its metric windows carry it); default "
+                  "HOST:PORT");
   cmd->callback([options, &exit_code] { exit_code = run_serve(*options); });
 }
 

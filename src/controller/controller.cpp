@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/hook_runner.h"
+#include "controller/routing_state.h"
 #include "core/ids.h"
 #include "core/units.h"
 #include "deploy/alarm_evaluation.h"
@@ -57,8 +58,16 @@ void Controller::add_listener(EventListener listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void Controller::stand_down() {
+  std::lock_guard lock(mutex_);
+  for (const auto& a : active_)
+    deps_.hooks->forget(a->deployment.id);
+  active_.clear();
+}
+
 core::Result<void> Controller::resume() {
   std::lock_guard lock(mutex_);
+  active_.clear();
   auto last = deps_.store->last_event_id();
   if (!last) return core::Failure{last.error()};
   last_event_id_ = *last;
@@ -98,38 +107,9 @@ core::Result<void> Controller::resume() {
 }
 
 gateway::ServiceRuntime Controller::routing_for(const Deployment& d) const {
-  gateway::ServiceRuntime routing;
-  const config::ServiceConfig* service = deps_.config->find_service(d.spec.service);
-  const auto state_it = services_.find(d.spec.service);
-  if (state_it != services_.end()) {
-    for (const store::DeployedVersion& v : state_it->second.versions) {
-      if (service != nullptr && service->find_version(v.name) != nullptr) continue;
-      config::VersionConfig added;
-      added.name = v.name;
-      for (const std::string& u : v.upstreams) {
-        if (auto hp = core::parse_host_port(u)) added.upstreams.push_back(*hp);
-      }
-      added.spec = v.spec_path;
-      routing.added_versions.push_back(std::move(added));
-    }
-  }
-  switch (d.state) {
-    case DeploymentState::succeeded:
-      routing.live = d.spec.to_version;
-      break;
-    case DeploymentState::rolled_back:
-    case DeploymentState::failed:
-      routing.live = d.spec.from_version;
-      break;
-    default:
-      // While it runs the new version is routable (preview pins) even at 0%.
-      routing.live = d.spec.from_version;
-      routing.canary = d.spec.to_version;
-      routing.canary_weight = d.canary_weight;
-      routing.preview_token = d.spec.preview_token;
-      break;
-  }
-  return routing;
+  const auto state = services_.find(d.spec.service);
+  return controller::routing_for(*deps_.config, state == services_.end() ? nullptr : &state->second,
+                                 d);
 }
 
 std::optional<gateway::ServiceRuntime> Controller::routing_of(const std::string& service) const {

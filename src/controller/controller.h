@@ -83,8 +83,13 @@ class Controller {
   Controller& operator=(const Controller&) = delete;
 
   // Reads the services' run-time state and every active deployment from the store and
-  // publishes their routing (a restarted process resumes with the weights it had).
+  // publishes their routing (a restarted process resumes with the weights it had). What
+  // the controller held before is replaced, so a fleet's new leader calls it to take over
+  // from the stored state, whoever wrote it.
   core::Result<void> resume();
+  // Forgets every deployment it was driving without touching them (a fleet's controller
+  // that lost the leadership: another one drives them now, from the store).
+  void stand_down();
 
   // Validates the request against the config, refuses a second deployment of the same
   // service, stores the new deployment and takes its first steps at once.

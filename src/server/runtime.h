@@ -1,7 +1,6 @@
 // `glidepath serve`: the process that wires the modules together — config, store,
 // routing snapshot, gateway workers, metrics collection and the admin API. Each module
-// does its own job; this one only connects them and owns their lifetimes. The deployment
-// controller joins here next (it publishes snapshots through the same path).
+// does its own job; this one only connects them and owns their lifetimes.
 #pragma once
 
 #include <cstdint>
@@ -17,14 +16,30 @@ class Controller;
 
 namespace glidepath::server {
 
+// What a process of a fleet runs (SPEC section 9, `serve --role`). A single machine runs
+// everything; a fleet on PostgreSQL splits the gateways, which serve traffic from the
+// routing they read from the database, from the controllers, one of which (the holder
+// of an advisory lock) drives deployments while the others stand by.
+enum class Role { all, gateway, controller };
+const char* to_string(Role role);
+
+struct RuntimeOptions {
+  Role role = Role::all;
+  // This process's name in the fleet (its metric windows carry it); empty: host:port.
+  std::string name;
+};
+
 class Runtime {
  public:
   // Opens the store, builds the first snapshot, starts the gateway workers, the metrics
-  // collector and the admin listener. Any failure (a port in use, an unreadable store)
-  // is returned, and whatever had started is stopped again.
-  static core::Result<std::unique_ptr<Runtime>> start(std::shared_ptr<const config::Config> config);
+  // collector and the admin listener — and, in a fleet, the change listener and the
+  // leader election. Any failure (a port in use, an unreadable store, a fleet role on a
+  // SQLite store) is returned, and whatever had started is stopped again.
+  static core::Result<std::unique_ptr<Runtime>> start(std::shared_ptr<const config::Config> config,
+                                                      RuntimeOptions options = {});
   ~Runtime();
 
+  // 0 when this process runs no gateway (--role controller).
   uint16_t gateway_port() const;
   uint16_t admin_port() const;
   // For in-process drivers (the demo): the same controller the admin API uses.
