@@ -20,6 +20,7 @@
 #include "core/ids.h"
 #include "core/text.h"
 #include "deploy/deployment_json.h"
+#include "http/client.h"
 #include "metrics/history.h"
 #include "metrics/prometheus.h"
 #include "metrics/series_registry.h"
@@ -327,22 +328,50 @@ std::optional<deploy::Deployment> AdminApi::active_deployment(std::string_view s
   return found->front().deployment;
 }
 
-std::optional<Response> AdminApi::cannot_drive() const {
-  if (deps_.controller == nullptr) {
-    if (deps_.role == "gateway") {
-      return Response::error(503,
-                             "this process runs --role gateway: deployments are driven by the "
-                             "fleet's controllers; send this to the leader's admin API");
-    }
-    return no_controller();
-  }
-  if (!deps_.leading || deps_.leading()) return std::nullopt;
+std::optional<Response> AdminApi::cannot_drive(const Request& request) const {
+  const bool can = deps_.controller != nullptr && (!deps_.leading || deps_.leading());
+  if (can) return std::nullopt;
+  if (deps_.controller == nullptr && !deps_.leader) return no_controller();
   const std::string leader = deps_.leader ? deps_.leader() : std::string();
-  Response r = Response::error(
-      503, leader.empty()
-               ? std::string("this controller is a standby and no leader is known yet; retry "
-                             "in a few seconds")
-               : fmt::format("this controller is a standby: the fleet's leader is {}", leader));
+  // Passed on once at most: a request that was forwarded already and still finds no
+  // leader here (leadership just moved) is answered, not bounced around the fleet.
+  if (deps_.forward_to_leader && !leader.empty() && !request.forwarded) {
+    http::ClientRequest passed;
+    passed.method = request.method;
+    passed.url = leader + request.target;
+    passed.body = request.body;
+    passed.timeout = std::chrono::seconds(10);
+    passed.headers.emplace_back("Content-Type", "application/json");
+    passed.headers.emplace_back("X-Glidepath-Forwarded", "1");
+    if (!request.authorization.empty()) {
+      passed.headers.emplace_back("Authorization", request.authorization);
+    }
+    auto answered = http::send_request(passed);
+    if (answered) {
+      Response r;
+      r.status = answered->status;
+      r.body = std::move(answered->body);
+      if (const std::string type = answered->header("Content-Type"); !type.empty()) {
+        r.content_type = type;
+      }
+      if (const std::string location = answered->header("Location"); !location.empty()) {
+        r.headers.emplace_back("Location", location);
+      }
+      r.headers.emplace_back("X-Glidepath-Leader", leader);
+      return r;
+    }
+    Response r = Response::error(503, fmt::format("the fleet's leader {} did not answer: {}",
+                                                  leader, answered.error().message));
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  std::string why =
+      deps_.controller == nullptr
+          ? "this process runs --role gateway: deployments are driven by the fleet's leader"
+          : "this controller is a standby";
+  Response r = Response::error(503, leader.empty()
+                                        ? why + "; no leader is known yet, retry in a few seconds"
+                                        : fmt::format("{}: the fleet's leader is {}", why, leader));
   if (!leader.empty()) r.headers.emplace_back("X-Glidepath-Leader", leader);
   r.headers.emplace_back("Retry-After", "1");
   return r;
@@ -475,7 +504,7 @@ Response AdminApi::service_metrics(std::string_view service, const Request& requ
 }
 
 Response AdminApi::create_deployment(std::string_view service, const Request& request) {
-  if (auto refused = cannot_drive()) return std::move(*refused);
+  if (auto refused = cannot_drive(request)) return std::move(*refused);
   if (deps_.config && deps_.config->find_service(service) == nullptr) {
     return Response::error(404, fmt::format("not found: service '{}'", service));
   }
@@ -524,7 +553,7 @@ Response AdminApi::get_deployment(std::string_view id) {
 
 Response AdminApi::deployment_command(std::string_view id, std::string_view command,
                                       const Request& request) {
-  if (auto refused = cannot_drive()) return std::move(*refused);
+  if (auto refused = cannot_drive(request)) return std::move(*refused);
   auto parsed = parse_command(command, request.body);
   if (!parsed) return Response::error(400, parsed.error().message);
   auto result = deps_.controller->command(std::string(id), *parsed);
@@ -533,7 +562,7 @@ Response AdminApi::deployment_command(std::string_view id, std::string_view comm
 }
 
 Response AdminApi::hook_result(std::string_view id, std::string_view hook, const Request& request) {
-  if (auto refused = cannot_drive()) return std::move(*refused);
+  if (auto refused = cannot_drive(request)) return std::move(*refused);
   auto parsed = parse_hook_result(hook, request.body);
   if (!parsed) return Response::error(400, parsed.error().message);
   auto result = deps_.controller->hook_result(std::string(id), parsed->kind, parsed->succeeded,

@@ -49,6 +49,10 @@ struct AdminDeps {
   // The admin URL of the process that leads, for the answer a standby gives; empty when
   // unknown.
   std::function<std::string()> leader;
+  // Whether a process that cannot change deployments passes such a request on to the
+  // leader (SPEC section 9: a deployment asked of any process is driven by the leader),
+  // rather than answering 503 with the leader's address.
+  bool forward_to_leader = false;
   // The store's health as the process last saw it, without a round trip (a gateway's
   // health check must not hang on a database that is away): empty = healthy. Null: ask
   // the store (schema_version).
@@ -92,9 +96,9 @@ class AdminApi {
   // The service's running deployment: the controller's copy where this process drives
   // it, else the store's (a gateway or a standby reading the fleet's state).
   std::optional<deploy::Deployment> active_deployment(std::string_view service) const;
-  // Why this process cannot change deployments (no controller, or not the leader); null
-  // when it can.
-  std::optional<Response> cannot_drive() const;
+  // When this process cannot change deployments (no controller, or not the leader): the
+  // leader's answer to `request` passed on, or why not; null when it can.
+  std::optional<Response> cannot_drive(const Request& request) const;
 
   AdminDeps deps_;
   // Shared with the controller's listener, which may outlive this object.

@@ -161,6 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.authorization = std::string(message[bhttp::field::authorization]);
     request.last_event_id = std::string(message["Last-Event-ID"]);
     request.if_none_match = std::string(message[bhttp::field::if_none_match]);
+    request.forwarded = !message["X-Glidepath-Forwarded"].empty();
     parse_target(request.target, request);
 
     Response response;

@@ -25,6 +25,7 @@ struct Request {
   std::string authorization;  // the Authorization header, if any
   std::string last_event_id;  // the Last-Event-ID header (an SSE client reconnecting), if any
   std::string if_none_match;  // the If-None-Match header (a browser revalidating), if any
+  bool forwarded = false;     // X-Glidepath-Forwarded: a fleet member passed it on already
   std::string_view query_value(std::string_view name) const;
 };
 

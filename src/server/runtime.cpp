@@ -121,7 +121,8 @@ struct Runtime::Impl {
   // --- A fleet ---
   std::string name;  // in the metric windows this gateway writes
   std::unique_ptr<store::PgListener> listener;
-  std::unique_ptr<store::LeaderLock> leader_lock;
+  std::unique_ptr<store::LeaderLock> leader_lock;    // the fleet thread's: elections
+  std::unique_ptr<store::LeaderLock> leader_lookup;  // the admin thread's: who leads
   std::atomic<bool> leading{false};
   std::thread fleet_thread;    // merges windows, elects, ticks the controller
   std::thread sync_thread;     // re-reads routing and keys when told to
@@ -596,10 +597,11 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   if (impl->fleet) {
     admin_deps.store_problem = [raw] { return raw->current_store_problem(); };
     admin_deps.series_history = &impl->fleet_history;
-    if (impl->controller) {
-      admin_deps.leading = [raw] { return raw->leading.load(); };
-      admin_deps.leader = [raw] { return raw->leader_lock->current_leader(); };
-    }
+    if (impl->controller) admin_deps.leading = [raw] { return raw->leading.load(); };
+    // Deployment calls made of a gateway or a standby go on to the leader.
+    impl->leader_lookup = std::make_unique<store::LeaderLock>(config->store.postgres_url, "lookup");
+    admin_deps.leader = [raw] { return raw->leader_lookup->current_leader(); };
+    admin_deps.forward_to_leader = true;
   }
   admin_deps.store = impl->store.get();
   admin_deps.registry = &impl->registry;

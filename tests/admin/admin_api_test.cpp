@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "config/loader.h"
@@ -61,8 +62,9 @@ services:
     snapshot_ = *snapshot;
   }
 
-  // The API with a controller (or without: deployment endpoints answer 503).
-  void start(bool with_controller = true) {
+  // The API with a controller (or without: deployment endpoints answer 503); `fleet`
+  // adjusts the admin's dependencies as a fleet's runtime would.
+  void start(bool with_controller = true, std::function<void(AdminDeps&)> fleet = nullptr) {
     if (with_controller) {
       controller::ControllerDeps deps;
       deps.config = config_;
@@ -89,12 +91,15 @@ services:
     deps.history = &history_;
     deps.controller = controller_.get();
     deps.clock = &clock_;
+    if (fleet) fleet(deps);
     api_ = std::make_unique<AdminApi>(std::move(deps));
   }
 
   Response call(const std::string& method, const std::string& target, const std::string& body = "",
-                const std::string& last_event_id = "") {
+                const std::string& last_event_id = "", bool forwarded = false) {
     Request r;
+    r.forwarded = forwarded;
+    r.authorization = "Bearer t0ken";
     r.method = method;
     r.target = target;
     r.body = body;
@@ -282,6 +287,85 @@ TEST_F(AdminApiTest, WithoutAControllerDeploymentEndpointsAreUnavailable) {
   const Response service = call("GET", "/v1/services/orders");
   ASSERT_EQ(service.status, 200);
   EXPECT_TRUE(body_of(service)["deployment"].is_null());
+}
+
+std::string header_of(const Response& r, std::string_view name) {
+  for (const auto& [key, value] : r.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+// A fleet's standby controller (SPEC section 9): it reads the fleet's state from the
+// store, and a call that would change a deployment names the leader.
+TEST_F(AdminApiTest, AStandbyReadsTheStoreAndNamesTheLeader) {
+  bool leading = true;
+  start(true, [&](AdminDeps& deps) {
+    deps.role = "controller";
+    deps.leading = [&] { return leading; };
+    deps.leader = [] { return std::string("http://10.0.0.7:9090"); };
+  });
+  const json created = create_v2();
+  leading = false;  // another controller leads now; this one's copy is stale
+  const Response refused =
+      call("POST", "/v1/deployments/" + created["id"].get<std::string>() + "/abort");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_THAT(refused.body, HasSubstr("standby"));
+  EXPECT_THAT(refused.body, HasSubstr("http://10.0.0.7:9090"));
+  EXPECT_EQ(header_of(refused, "X-Glidepath-Leader"), "http://10.0.0.7:9090");
+  const Response service = call("GET", "/v1/services/orders");
+  ASSERT_EQ(service.status, 200);
+  EXPECT_EQ(body_of(service)["deployment"]["id"], created["id"]) << "read from the store";
+  const json health = body_of(call("GET", "/healthz"));
+  EXPECT_EQ(health["role"], "controller");
+  EXPECT_EQ(health["controller"]["leader"], false);
+  EXPECT_EQ(health["controller"]["leader_admin"], "http://10.0.0.7:9090");
+}
+
+// A gateway or a standby passes deployment calls on to the leader, once, with the
+// caller's credentials, and answers with the leader's answer.
+TEST_F(AdminApiTest, DeploymentCallsAreForwardedToTheLeaderOnce) {
+  std::mutex mutex;
+  std::vector<Request> seen;
+  ServerOptions options;
+  options.listen = {"127.0.0.1", 0};
+  auto leader = HttpServer::start(options, [&](const Request& r) {
+    std::lock_guard lock(mutex);
+    seen.push_back(r);
+    Response answer = Response::json(201, R"({"id":"dep_from_leader"})");
+    answer.headers.emplace_back("Location", "/v1/deployments/dep_from_leader");
+    return answer;
+  });
+  ASSERT_TRUE(leader.ok()) << leader.error().message;
+  const std::string url = "http://127.0.0.1:" + std::to_string((*leader)->port());
+  start(false, [&](AdminDeps& deps) {
+    deps.role = "gateway";
+    deps.leader = [url] { return url; };
+    deps.forward_to_leader = true;
+  });
+  const std::string body = R"({"version": "v2", "upstreams": ["127.0.0.1:9002"]})";
+  const Response answered = call("POST", "/v1/services/orders/deployments", body);
+  EXPECT_EQ(answered.status, 201) << answered.body;
+  EXPECT_EQ(body_of(answered)["id"], "dep_from_leader");
+  EXPECT_EQ(header_of(answered, "Location"), "/v1/deployments/dep_from_leader");
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].method, "POST");
+    EXPECT_EQ(seen[0].target, "/v1/services/orders/deployments");
+    EXPECT_EQ(seen[0].body, body);
+    EXPECT_EQ(seen[0].authorization, "Bearer t0ken");
+    EXPECT_TRUE(seen[0].forwarded);
+  }
+  // Already forwarded once: answered here, not passed around the fleet.
+  const Response again = call("POST", "/v1/deployments/dep_x/abort", "", "", /*forwarded=*/true);
+  EXPECT_EQ(again.status, 503);
+  EXPECT_THAT(again.body, HasSubstr("--role gateway"));
+  (*leader)->stop();
+  // A leader that does not answer is a 503 that says so.
+  const Response lost = call("POST", "/v1/deployments/dep_x/abort");
+  EXPECT_EQ(lost.status, 503);
+  EXPECT_THAT(lost.body, HasSubstr("did not answer"));
 }
 
 TEST_F(AdminApiTest, TheEventStreamCarriesTheControllersEvents) {
