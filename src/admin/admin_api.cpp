@@ -39,12 +39,27 @@ uint32_t weight_bp(const gateway::ServiceRoute& route, uint32_t version) {
 }
 
 AdminApi::AdminApi(AdminDeps deps) : deps_(std::move(deps)) {
-  if (deps_.controller != nullptr && deps_.store != nullptr) {
+  if (deps_.events_from_store && deps_.store != nullptr) {
+    feed_ = std::make_shared<EventFeed>(*deps_.store);
+    if (auto last = deps_.store->last_event_id()) published_up_to_ = *last;
+  } else if (deps_.controller != nullptr && deps_.store != nullptr) {
     feed_ = std::make_shared<EventFeed>(*deps_.store);
     // The listener holds the feed, not this object: the controller may call it until it
     // is itself destroyed.
     deps_.controller->add_listener(
         [feed = feed_](const store::EventRecord& record) { feed->publish(record); });
+  }
+}
+
+void AdminApi::publish_stored_events() {
+  if (!feed_ || !deps_.events_from_store) return;
+  while (true) {
+    auto events = deps_.store->events_after(published_up_to_, 1000);
+    if (!events || events->empty()) return;
+    for (const store::EventRecord& record : *events) {
+      published_up_to_ = record.id;
+      feed_->publish(record);
+    }
   }
 }
 

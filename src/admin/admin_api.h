@@ -60,6 +60,9 @@ struct AdminDeps {
   // What GET /v1/services/{s}/metrics reads: in a fleet, every gateway's windows merged.
   // Null: `history`.
   const metrics::MetricsHistory* series_history = nullptr;
+  // A fleet: /v1/events carries what the store's log receives, from whichever process
+  // wrote it (publish_stored_events), not only this process's controller's events.
+  bool events_from_store = false;
 };
 
 class AdminApi {
@@ -72,6 +75,11 @@ class AdminApi {
   AdminApi& operator=(const AdminApi&) = delete;
 
   Response handle(const Request& request);
+
+  // With events_from_store: sends the events the store's log received since the last call
+  // to the open /v1/events streams (a fleet process calls it when told a new event
+  // committed). Called from one thread at a time.
+  void publish_stored_events();
 
  private:
   Response healthz();
@@ -103,6 +111,7 @@ class AdminApi {
   AdminDeps deps_;
   // Shared with the controller's listener, which may outlive this object.
   std::shared_ptr<EventFeed> feed_;
+  int64_t published_up_to_ = 0;  // publish_stored_events: the last event id sent
 };
 
 // The share of public traffic (basis points) each version of a route gets.

@@ -128,6 +128,7 @@ struct Runtime::Impl {
   std::thread sync_thread;     // re-reads routing and keys when told to
   bool routing_dirty = false;  // stop_mutex held
   bool keys_dirty = false;     // stop_mutex held
+  bool events_dirty = false;   // stop_mutex held
   int64_t merged_up_to = 0;    // fleet_thread: seconds before this were merged
   int64_t last_prune = 0;      // fleet_thread
   std::mutex problem_mutex;
@@ -415,11 +416,12 @@ struct Runtime::Impl {
     }
   }
 
-  void mark_dirty(bool routing_changed, bool keys_changed) {
+  void mark_dirty(bool routing_changed, bool keys_changed, bool events_changed = false) {
     {
       std::lock_guard lock(stop_mutex);
       routing_dirty = routing_dirty || routing_changed;
       keys_dirty = keys_dirty || keys_changed;
+      events_dirty = events_dirty || events_changed;
     }
     stop_cv.notify_all();
   }
@@ -428,7 +430,9 @@ struct Runtime::Impl {
   // may have missed some: everything.
   void on_change(const store::PgNotification& n) {
     if (n.reconnected) {
-      mark_dirty(true, true);
+      mark_dirty(true, true, true);
+    } else if (n.payload.starts_with("event ")) {
+      mark_dirty(false, false, true);
     } else if (n.payload.starts_with("api_key ")) {
       mark_dirty(false, true);
     } else if (n.payload.starts_with("service ") || n.payload.starts_with("deployment ")) {
@@ -439,14 +443,17 @@ struct Runtime::Impl {
   void run_sync() {
     std::unique_lock lock(stop_mutex);
     while (!stopping) {
-      const bool woken = stop_cv.wait_for(lock, kResyncInterval,
-                                          [&] { return stopping || routing_dirty || keys_dirty; });
+      const bool woken = stop_cv.wait_for(lock, kResyncInterval, [&] {
+        return stopping || routing_dirty || keys_dirty || events_dirty;
+      });
       if (stopping) break;
       const bool routing_now = routing_dirty || !woken;
       const bool keys_now = keys_dirty;
-      routing_dirty = keys_dirty = false;
+      const bool events_now = events_dirty || !woken;
+      routing_dirty = keys_dirty = events_dirty = false;
       lock.unlock();
       if (routing_now) resync_routing();
+      if (events_now && api) api->publish_stored_events();
       if (keys_now) {
         if (auto refreshed = refresh_keys(); !refreshed) {
           fmt::print(stderr, "warning: API keys from the store: {}\n", refreshed.error().message);
@@ -597,6 +604,7 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   if (impl->fleet) {
     admin_deps.store_problem = [raw] { return raw->current_store_problem(); };
     admin_deps.series_history = &impl->fleet_history;
+    admin_deps.events_from_store = true;
     if (impl->controller) admin_deps.leading = [raw] { return raw->leading.load(); };
     // Deployment calls made of a gateway or a standby go on to the leader.
     impl->leader_lookup = std::make_unique<store::LeaderLock>(config->store.postgres_url, "lookup");

@@ -392,5 +392,28 @@ TEST_F(AdminApiTest, TheEventStreamCarriesTheControllersEvents) {
   EXPECT_THAT(since.stream->take(), HasSubstr("id: 1\n"));
 }
 
+// In a fleet every process's stream carries the fleet's events, whichever process wrote
+// them: here a gateway (no controller) publishes what another process appended.
+TEST_F(AdminApiTest, AFleetProcessStreamsEventsOthersStored) {
+  start(false, [](AdminDeps& deps) {
+    deps.role = "gateway";
+    deps.events_from_store = true;
+  });
+  Response stream = call("GET", "/v1/events");
+  ASSERT_EQ(stream.status, 200) << stream.body;
+  ASSERT_TRUE(stream.stream);
+  EXPECT_EQ(stream.stream->take(), "retry: 1000\n\n");
+  const deploy::DeploymentEvent event{kStart, "weight", "0% → 10% of traffic on v2"};
+  auto appended = store_->append_event("orders", "", event);
+  ASSERT_TRUE(appended.ok()) << appended.error().message;
+  EXPECT_EQ(stream.stream->take(), "") << "nothing before the process is told";
+  api_->publish_stored_events();
+  const std::string live = stream.stream->take();
+  EXPECT_THAT(live, HasSubstr("id: " + std::to_string(*appended) + "\n"));
+  EXPECT_THAT(live, HasSubstr("event: weight\n"));
+  api_->publish_stored_events();
+  EXPECT_EQ(stream.stream->take(), "") << "each event once";
+}
+
 }  // namespace
 }  // namespace glidepath::admin
