@@ -3,71 +3,43 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <exception>
 #include <iterator>
-#include <limits>
 #include <mutex>
 #include <utility>
 
 #include "deploy/deployment_json.h"
+#include "store/backend_support.h"
 #include "store/metric_window_rows.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_connection.h"
-#include "store/records_json.h"
 
 namespace glidepath::store {
 namespace {
 
 using core::Result;
+using namespace detail;  // the helpers every backend shares
 using postgres::Connection;
 using postgres::Params;
 using postgres::Rows;
 using postgres::Transaction;
 
-// The same message shapes as the SQLite store (sqlite_store.cpp), which the contract
-// tests and the admin API rely on.
-core::Failure store_error(std::string_view context, const core::Error& error) {
-  return core::fail(fmt::format("store: {}: {}", context, error.message));
-}
-core::Failure store_error(std::string_view context, std::string_view message) {
-  return core::fail(fmt::format("store: {}: {}", context, message));
-}
-core::Failure conflict(std::string message) {
-  return core::fail(fmt::format("{}{}", kConflictPrefix, message));
-}
-core::Failure not_found(std::string message) {
-  return core::fail(fmt::format("{}{}", kNotFoundPrefix, message));
-}
-
-template <typename Operation>
-auto guarded(std::string_view context, Operation&& operation) -> decltype(operation()) {
-  try {
-    return operation();
-  } catch (const std::exception& e) {
-    return store_error(context, e.what());
+// Row `r` of a result, for the shared readers (backend_support.h).
+class ResultRow final : public Row {
+ public:
+  ResultRow(const Rows& rows, int r) : rows_(rows), r_(r) {}
+  std::string text(int column) const override { return rows_.text(r_, column); }
+  std::optional<std::string> optional_text(int column) const override {
+    return rows_.optional_text(r_, column);
   }
-}
-
-int64_t micros(core::TimePoint t) {
-  return core::to_epoch_micros(t);
-}
-core::TimePoint time_at(int64_t us) {
-  return core::from_epoch_micros(us);
-}
-
-bool is_sha256_hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  int64_t int64(int column) const override { return rows_.int64(r_, column); }
+  std::optional<int64_t> optional_int64(int column) const override {
+    return rows_.optional_int64(r_, column);
   }
-  return true;
-}
 
-constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
-
-int64_t clamp_to_int64(std::size_t n) {
-  return n > static_cast<std::size_t>(kMaxCount) ? kMaxCount : static_cast<int64_t>(n);
-}
+ private:
+  const Rows& rows_;
+  int r_;
+};
 
 // Rows per INSERT of metric windows: 16 parameters each, well inside the protocol's limit
 // of 65535 parameters per statement.
@@ -78,111 +50,14 @@ constexpr std::size_t kMetricWindowsPerInsert = 1000;
 // arbitrary but fixed ("glidepath" in ASCII, as a 64-bit integer).
 constexpr int64_t kMigrationLock = 0x676c69646570;
 
-// --- Rows → records. Each reader names the columns its SELECT must list, in order. ---
-
-constexpr std::string_view kServiceColumns =
-    "name, live_version, versions_json, traffic_json, updated_at_us";
-
-Result<ServiceState> read_service(const Rows& rows, int r) {
-  ServiceState state;
-  state.name = rows.text(r, 0);
-  state.live_version = rows.text(r, 1);
-  auto versions = versions_from_json_text(rows.text(r, 2));
-  if (!versions) return store_error(fmt::format("service {}", state.name), versions.error());
-  state.versions = std::move(*versions);
-  if (auto traffic_text = rows.optional_text(r, 3)) {
-    auto traffic = traffic_from_json_text(*traffic_text);
-    if (!traffic) return store_error(fmt::format("service {}", state.name), traffic.error());
-    state.traffic = std::move(*traffic);
-  }
-  state.updated_at = time_at(rows.int64(r, 4));
-  return state;
-}
-
-constexpr std::string_view kDeploymentColumns = "id, body, revision";
-
-Result<StoredDeployment> read_deployment(const Rows& rows, int r) {
-  const std::string id = rows.text(r, 0);
-  const std::string context = fmt::format("deployment {}", id);
-  std::optional<Result<deploy::Deployment>> parsed;
-  try {
-    parsed.emplace(deploy::deployment_from_json_text(rows.text(r, 1)));
-  } catch (const std::exception& e) {
-    return store_error(context, fmt::format("stored JSON is unreadable: {}", e.what()));
-  }
-  auto& deployment = *parsed;
-  if (!deployment) {
-    return store_error(context,
-                       fmt::format("stored JSON is unreadable: {}", deployment.error().message));
-  }
-  if (deployment->id != id) {
-    return store_error(context, fmt::format("stored JSON names another id, '{}'", deployment->id));
-  }
-  return StoredDeployment{std::move(*deployment), rows.int64(r, 2)};
-}
-
 Result<std::vector<StoredDeployment>> read_deployments(const Rows& rows) {
   std::vector<StoredDeployment> deployments;
   for (int r = 0; r < rows.size(); ++r) {
-    auto stored = read_deployment(rows, r);
+    auto stored = read_deployment(ResultRow(rows, r));
     if (!stored) return core::Failure{stored.error()};
     deployments.push_back(std::move(*stored));
   }
   return deployments;
-}
-
-constexpr std::string_view kEventColumns =
-    "id, service, deployment_id, event_time_us, type, message";
-
-EventRecord read_event(const Rows& rows, int r) {
-  EventRecord record;
-  record.id = rows.int64(r, 0);
-  record.service = rows.text(r, 1);
-  record.deployment_id = rows.optional_text(r, 2).value_or("");
-  record.event.time = time_at(rows.int64(r, 3));
-  record.event.type = rows.text(r, 4);
-  record.event.message = rows.text(r, 5);
-  return record;
-}
-
-constexpr std::string_view kApiKeyColumns =
-    "id, consumer, contact, metadata_json, key_hash, key_prefix, rate, quota, preview, "
-    "created_at_us, revoked_at_us";
-
-Result<ApiKeyRecord> read_api_key(const Rows& rows, int r) {
-  ApiKeyRecord key;
-  key.id = rows.text(r, 0);
-  key.consumer = rows.text(r, 1);
-  key.contact = rows.text(r, 2);
-  auto metadata = metadata_from_json_text(rows.text(r, 3));
-  if (!metadata) return store_error(fmt::format("API key {}", key.id), metadata.error());
-  key.metadata = std::move(*metadata);
-  key.key_hash = rows.text(r, 4);
-  key.key_prefix = rows.text(r, 5);
-  key.rate = rows.optional_text(r, 6);
-  key.quota = rows.optional_text(r, 7);
-  key.preview = rows.int64(r, 8) != 0;
-  key.created_at = time_at(rows.int64(r, 9));
-  if (auto revoked = rows.optional_int64(r, 10)) key.revoked_at = time_at(*revoked);
-  return key;
-}
-
-constexpr std::string_view kUsageColumns =
-    "consumer, service, operation, version, status_class, minute_start, requests, "
-    "first_seen_us, last_seen_us";
-
-UsageBucket read_usage(const Rows& rows, int r) {
-  UsageBucket bucket;
-  bucket.consumer = rows.text(r, 0);
-  bucket.service = rows.text(r, 1);
-  bucket.operation = rows.text(r, 2);
-  bucket.version = rows.text(r, 3);
-  bucket.status_class = rows.text(r, 4);
-  bucket.minute = rows.int64(r, 5);
-  bucket.count = static_cast<uint64_t>(rows.int64(r, 6));
-  bucket.first_seen = time_at(rows.int64(r, 7));
-  bucket.last_seen = time_at(rows.int64(r, 8));
-  return bucket;
 }
 
 class PostgresStoreImpl final : public PostgresStore {
@@ -218,7 +93,7 @@ class PostgresStoreImpl final : public PostgresStore {
                     Params().add(name));
       if (!rows) return store_error(context, rows.error());
       if (rows->empty()) return std::optional<ServiceState>();
-      auto state = read_service(*rows, 0);
+      auto state = read_service(ResultRow(*rows, 0));
       if (!state) return core::Failure{state.error()};
       return std::optional<ServiceState>(std::move(*state));
     });
@@ -232,7 +107,7 @@ class PostgresStoreImpl final : public PostgresStore {
       if (!rows) return store_error(context, rows.error());
       std::vector<ServiceState> services;
       for (int r = 0; r < rows->size(); ++r) {
-        auto state = read_service(*rows, r);
+        auto state = read_service(ResultRow(*rows, r));
         if (!state) return core::Failure{state.error()};
         services.push_back(std::move(*state));
       }
@@ -260,10 +135,8 @@ class PostgresStoreImpl final : public PostgresStore {
   Result<StoredDeployment> create_deployment(const deploy::Deployment& deployment) override {
     const std::string context = fmt::format("creating deployment {}", deployment.id);
     return guarded(context, [&]() -> Result<StoredDeployment> {
-      if (deployment.id.empty()) return store_error(context, "the deployment has no id");
-      if (deployment.spec.service.empty()) {
-        return store_error(context, "the deployment names no service");
-      }
+      auto checked = check_new_deployment(context, deployment);
+      if (!checked) return core::Failure{checked.error()};
       const std::string body = deploy::to_json_text(deployment);
       return run(context, [&]() -> Result<StoredDeployment> {
         auto transaction = Transaction::begin(db());
@@ -364,7 +237,7 @@ class PostgresStoreImpl final : public PostgresStore {
                     Params().add(id));
       if (!rows) return store_error(context, rows.error());
       if (rows->empty()) return std::optional<StoredDeployment>();
-      auto stored = read_deployment(*rows, 0);
+      auto stored = read_deployment(ResultRow(*rows, 0));
       if (!stored) return core::Failure{stored.error()};
       return std::optional<StoredDeployment>(std::move(*stored));
     });
@@ -408,7 +281,8 @@ class PostgresStoreImpl final : public PostgresStore {
                                const deploy::DeploymentEvent& event) override {
     const std::string context = fmt::format("appending an event of service {}", service);
     return guarded(context, [&]() -> Result<int64_t> {
-      if (service.empty()) return store_error(context, "the event names no service");
+      auto checked = check_event_service(context, service);
+      if (!checked) return core::Failure{checked.error()};
       return run(context, [&]() -> Result<int64_t> {
         auto transaction = Transaction::begin(db());
         if (!transaction) return store_error(context, transaction.error());
@@ -416,7 +290,7 @@ class PostgresStoreImpl final : public PostgresStore {
           auto rows =
               db().exec("SELECT 1 FROM deployments WHERE id = $1", Params().add(deployment_id));
           if (!rows) return store_error(context, rows.error());
-          if (rows->empty()) return not_found(fmt::format("deployment {}", deployment_id));
+          if (rows->empty()) return deployment_not_found(deployment_id);
         }
         auto appended = append_events_locked(service, deployment_id, std::span(&event, 1));
         if (!appended) return store_error(context, appended.error());
@@ -439,7 +313,7 @@ class PostgresStoreImpl final : public PostgresStore {
       std::vector<EventRecord> events;
       events.reserve(static_cast<std::size_t>(rows->size()));
       for (int r = 0; r < rows->size(); ++r)
-        events.push_back(read_event(*rows, r));
+        events.push_back(read_event(ResultRow(*rows, r)));
       return events;
     });
   }
@@ -449,7 +323,7 @@ class PostgresStoreImpl final : public PostgresStore {
     return run(context, [&]() -> Result<int64_t> {
       auto rows = db().exec("SELECT value FROM counters WHERE name = 'event_log'");
       if (!rows) return store_error(context, rows.error());
-      if (rows->empty()) return store_error(context, "the event_log counter is missing");
+      if (rows->empty()) return store_error(context, kEventCounterMissing);
       return rows->int64(0, 0);
     });
   }
@@ -459,15 +333,8 @@ class PostgresStoreImpl final : public PostgresStore {
   Result<void> create_api_key(const ApiKeyRecord& key) override {
     const std::string context = fmt::format("creating API key {}", key.id);
     return guarded(context, [&]() -> Result<void> {
-      if (key.id.empty()) return store_error(context, "the key has no id");
-      if (key.consumer.empty()) return store_error(context, "the key names no consumer");
-      if (!is_sha256_hex(key.key_hash)) {
-        return store_error(context, "key_hash must be 64 lowercase hex digits (SHA-256)");
-      }
-      auto metadata = metadata_to_json_text(key.metadata);
-      if (!metadata) return store_error(context, metadata.error());
-      std::optional<int64_t> revoked;
-      if (key.revoked_at) revoked = micros(*key.revoked_at);
+      auto values = api_key_values(context, key);
+      if (!values) return core::Failure{values.error()};
 
       return run(context, [&]() -> Result<void> {
         auto transaction = Transaction::begin(db());
@@ -480,18 +347,17 @@ class PostgresStoreImpl final : public PostgresStore {
                 .add(key.id)
                 .add(key.consumer)
                 .add(key.contact)
-                .add(*metadata)
+                .add(values->metadata_json)
                 .add(key.key_hash)
                 .add(key.key_prefix)
                 .add(key.rate)
                 .add(key.quota)
                 .add(int64_t{key.preview ? 1 : 0})
                 .add(micros(key.created_at))
-                .add(revoked));
+                .add(values->revoked_at_us));
         if (!inserted) {
           if (db().last_failure().sqlstate == postgres::kUniqueViolation) {
-            return conflict(
-                fmt::format("API key {} (or one with the same key hash) already exists", key.id));
+            return api_key_exists(key.id);
           }
           return store_error(context, inserted.error());
         }
@@ -512,7 +378,7 @@ class PostgresStoreImpl final : public PostgresStore {
       if (!rows) return store_error(context, rows.error());
       std::vector<ApiKeyRecord> keys;
       for (int r = 0; r < rows->size(); ++r) {
-        auto key = read_api_key(*rows, r);
+        auto key = read_api_key(ResultRow(*rows, r));
         if (!key) return core::Failure{key.error()};
         keys.push_back(std::move(*key));
       }
@@ -543,12 +409,8 @@ class PostgresStoreImpl final : public PostgresStore {
       // and is refused, as SQLite's write lock makes it there.
       auto found = find_api_key_locked("id", id, context, true);
       if (!found) return core::Failure{found.error()};
-      if (!*found) return not_found(fmt::format("API key {}", id));
-      ApiKeyRecord key = std::move(**found);
-      if (key.revoked_at) {
-        return conflict(fmt::format("API key {} was already revoked at {}", id,
-                                    core::format_rfc3339(*key.revoked_at)));
-      }
+      auto key = key_to_revoke(id, std::move(*found));
+      if (!key) return core::Failure{key.error()};
       auto updated = db().exec("UPDATE api_keys SET revoked_at_us = $1 WHERE id = $2",
                                Params().add(micros(at)).add(id));
       if (!updated) return store_error(context, updated.error());
@@ -556,8 +418,8 @@ class PostgresStoreImpl final : public PostgresStore {
       if (!notified) return store_error(context, notified.error());
       auto committed = transaction->commit();
       if (!committed) return store_error(context, committed.error());
-      key.revoked_at = at;
-      return key;
+      key->revoked_at = at;
+      return std::move(*key);
     });
   }
 
@@ -566,15 +428,8 @@ class PostgresStoreImpl final : public PostgresStore {
   Result<void> add_usage(std::span<const UsageBucket> buckets) override {
     constexpr std::string_view context = "recording usage";
     return guarded(context, [&]() -> Result<void> {
-      for (const UsageBucket& bucket : buckets) {
-        if (bucket.minute % 60 != 0) {
-          return store_error(context,
-                             fmt::format("minute {} is not the start of a minute", bucket.minute));
-        }
-        if (bucket.count > static_cast<uint64_t>(kMaxCount)) {
-          return store_error(context, "a bucket's count is out of range");
-        }
-      }
+      auto checked = check_usage_buckets(context, buckets);
+      if (!checked) return core::Failure{checked.error()};
       const std::string sql = fmt::format(
           "INSERT INTO usage_buckets ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
           "ON CONFLICT (consumer, service, operation, version, status_class, minute_start) "
@@ -631,7 +486,7 @@ class PostgresStoreImpl final : public PostgresStore {
       std::vector<UsageBucket> buckets;
       buckets.reserve(static_cast<std::size_t>(rows->size()));
       for (int r = 0; r < rows->size(); ++r)
-        buckets.push_back(read_usage(*rows, r));
+        buckets.push_back(read_usage(ResultRow(*rows, r)));
       return buckets;
     });
   }
@@ -642,7 +497,8 @@ class PostgresStoreImpl final : public PostgresStore {
                                    uint64_t n) override {
     const std::string context = fmt::format("counting quota usage of API key {}", key_id);
     return guarded(context, [&]() -> Result<uint64_t> {
-      if (n > static_cast<uint64_t>(kMaxCount)) return store_error(context, "n is out of range");
+      auto checked = check_quota_increment(context, n);
+      if (!checked) return core::Failure{checked.error()};
       return run(context, [&]() -> Result<uint64_t> {
         auto transaction = Transaction::begin(db());
         if (!transaction) return store_error(context, transaction.error());
@@ -653,7 +509,7 @@ class PostgresStoreImpl final : public PostgresStore {
             Params().add(key_id).add(period_start).add(static_cast<int64_t>(n)));
         if (!rows) {
           if (db().last_failure().sqlstate == postgres::kForeignKeyViolation) {
-            return not_found(fmt::format("API key {}", key_id));
+            return api_key_not_found(key_id);
           }
           return store_error(context, rows.error());
         }
@@ -747,15 +603,7 @@ class PostgresStoreImpl final : public PostgresStore {
         std::vector<MetricWindow> windows;
         windows.reserve(static_cast<std::size_t>(rows->size()));
         for (int r = 0; r < rows->size(); ++r) {
-          MetricWindowRow row;
-          row.service = rows->text(r, 0);
-          row.version = rows->text(r, 1);
-          row.epoch_second = rows->int64(r, 2);
-          row.gateway = rows->text(r, 3);
-          for (std::size_t i = 0; i < row.numbers.size(); ++i)
-            row.numbers[i] = rows->int64(r, 4 + static_cast<int>(i));
-          row.latency_buckets = rows->text(r, kMetricWindowColumnCount - 1);
-          auto window = metric_window_from_row(std::move(row));
+          auto window = read_metric_window(ResultRow(*rows, r));
           if (!window) return store_error(context, window.error());
           windows.push_back(std::move(*window));
         }
@@ -794,21 +642,16 @@ class PostgresStoreImpl final : public PostgresStore {
         if (!created) return core::Failure{created.error()};
         auto applied = current_schema_version();
         if (!applied) return core::Failure{applied.error()};
-        if (*applied > latest_schema_version()) {
-          return core::fail(
-              fmt::format("the database is at schema version {}, newer than this build knows "
-                          "({}); run a newer glidepath",
-                          *applied, latest_schema_version()));
-        }
+        auto known = check_schema_not_newer(*applied);
+        if (!known) return core::Failure{known.error()};
         if (*applied >= migration.version) {
           auto committed = transaction->commit();
           if (!committed) return core::Failure{committed.error()};
           continue;
         }
-        const std::string context =
-            fmt::format("applying migration {} ({})", migration.version, migration.description);
+        const std::string context = migration_context(migration);
         auto ran = db().exec_script(migration.sql);
-        if (!ran) return core::fail(fmt::format("{}: {}", context, ran.error().message));
+        if (!ran) return in_context(context, ran.error());
         // The one time the store reads a clock: when a migration ran is not decision input.
         auto recorded = db().exec(
             "INSERT INTO schema_migrations (version, description, applied_at_us) "
@@ -817,10 +660,9 @@ class PostgresStoreImpl final : public PostgresStore {
                 .add(int64_t{migration.version})
                 .add(migration.description)
                 .add(micros(core::SystemClock().now())));
-        if (!recorded) return core::fail(fmt::format("{}: {}", context, recorded.error().message));
+        if (!recorded) return in_context(context, recorded.error());
         auto committed = transaction->commit();
-        if (!committed)
-          return core::fail(fmt::format("{}: {}", context, committed.error().message));
+        if (!committed) return in_context(context, committed.error());
       }
       return {};
     });
@@ -854,15 +696,8 @@ class PostgresStoreImpl final : public PostgresStore {
 
   // Inside the caller's transaction.
   Result<void> write_service(const ServiceState& state) {
-    if (state.name.empty()) return core::fail("the service has no name");
-    auto versions = versions_to_json_text(state.versions);
-    if (!versions) return core::Failure{versions.error()};
-    std::optional<std::string> traffic;
-    if (state.traffic) {
-      auto text = traffic_to_json_text(*state.traffic);
-      if (!text) return core::Failure{text.error()};
-      traffic = std::move(*text);
-    }
+    auto values = service_values(state);
+    if (!values) return core::Failure{values.error()};
     auto upserted = db().exec(
         fmt::format("INSERT INTO service_state ({}) VALUES ($1, $2, $3, $4, $5) "
                     "ON CONFLICT (name) DO UPDATE SET "
@@ -872,8 +707,8 @@ class PostgresStoreImpl final : public PostgresStore {
         Params()
             .add(state.name)
             .add(state.live_version)
-            .add(*versions)
-            .add(traffic)
+            .add(values->versions_json)
+            .add(values->traffic_json)
             .add(micros(state.updated_at)));
     if (!upserted) return core::Failure{upserted.error()};
     return notify_change_locked(fmt::format("service {}", state.name));
@@ -899,7 +734,7 @@ class PostgresStoreImpl final : public PostgresStore {
         db().exec("UPDATE counters SET value = value + $1 WHERE name = 'event_log' RETURNING value",
                   Params().add(static_cast<int64_t>(events.size())));
     if (!counter) return core::Failure{counter.error()};
-    if (counter->empty()) return core::fail("the event_log counter is missing");
+    if (counter->empty()) return core::fail(std::string(kEventCounterMissing));
     const int64_t last_id = counter->int64(0, 0);
     int64_t id = last_id - static_cast<int64_t>(events.size());
     std::optional<std::string> deployment;
@@ -920,37 +755,28 @@ class PostgresStoreImpl final : public PostgresStore {
   }
 
   // After a unique index refused a write of `deployment` (and the transaction was rolled
-  // back): the one-active-per-service index (name the running deployment) or, on create,
-  // the primary key (a duplicate id).
+  // back): reads the service's active deployment, which active_conflict names (or else
+  // reports a duplicate id).
   core::Failure explain_active_conflict(const deploy::Deployment& deployment,
                                         std::string_view context) {
     auto rows = db().exec("SELECT id, state FROM deployments WHERE service = $1 AND active = 1",
                           Params().add(deployment.spec.service));
     if (!rows) return store_error(context, rows.error());
-    if (!rows->empty() && rows->text(0, 0) != deployment.id) {
-      return conflict(fmt::format(
-          "service {} already has an active deployment, {} (state {}); only one deployment "
-          "per service runs at a time: wait for it to finish or abort it",
-          deployment.spec.service, rows->text(0, 0), rows->text(0, 1)));
-    }
-    return conflict(fmt::format("deployment {} already exists", deployment.id));
+    std::optional<ActiveDeployment> active;
+    if (!rows->empty()) active = ActiveDeployment{rows->text(0, 0), rows->text(0, 1)};
+    return active_conflict(deployment, active);
   }
 
-  // After an UPDATE guarded by id, service and revision changed nothing: say which failed.
+  // After an UPDATE guarded by id, service and revision changed nothing: reads what is
+  // stored under the id, from which save_refusal says which failed.
   core::Failure explain_save_refusal(const deploy::Deployment& deployment,
                                      int64_t expected_revision, std::string_view context) {
     auto rows = db().exec("SELECT service, revision FROM deployments WHERE id = $1",
                           Params().add(deployment.id));
     if (!rows) return store_error(context, rows.error());
-    if (rows->empty()) return not_found(fmt::format("deployment {}", deployment.id));
-    if (rows->text(0, 0) != deployment.spec.service) {
-      return store_error(context, fmt::format("it belongs to service {}, not {}", rows->text(0, 0),
-                                              deployment.spec.service));
-    }
-    return conflict(fmt::format(
-        "deployment {} was changed by another writer (stored revision {}, this write expected "
-        "{}); read it again and retry",
-        deployment.id, rows->int64(0, 1), expected_revision));
+    std::optional<StoredRevision> stored;
+    if (!rows->empty()) stored = StoredRevision{rows->text(0, 0), rows->int64(0, 1)};
+    return save_refusal(deployment, expected_revision, stored, context);
   }
 
   // `column` is one of two fixed names, never a caller's value.
@@ -963,7 +789,7 @@ class PostgresStoreImpl final : public PostgresStore {
                           Params().add(value));
     if (!rows) return store_error(context, rows.error());
     if (rows->empty()) return std::optional<ApiKeyRecord>();
-    auto key = read_api_key(*rows, 0);
+    auto key = read_api_key(ResultRow(*rows, 0));
     if (!key) return core::Failure{key.error()};
     return std::optional<ApiKeyRecord>(std::move(*key));
   }

@@ -4,165 +4,41 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <exception>
 #include <filesystem>
-#include <limits>
 #include <mutex>
 #include <utility>
 
 #include "deploy/deployment_json.h"
+#include "store/backend_support.h"
 #include "store/metric_window_rows.h"
 #include "store/migrations.h"
-#include "store/records_json.h"
 #include "store/sqlite/sqlite_connection.h"
 
 namespace glidepath::store {
 namespace {
 
 using core::Result;
+using namespace detail;  // the helpers every backend shares
 using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-// "store: saving deployment dep_1: database is locked". Conflict and not-found errors are
-// made with their own prefixes instead (store.h), and are passed up unwrapped.
-core::Failure store_error(std::string_view context, const core::Error& error) {
-  return core::fail(fmt::format("store: {}: {}", context, error.message));
-}
-core::Failure store_error(std::string_view context, std::string_view message) {
-  return core::fail(fmt::format("store: {}: {}", context, message));
-}
-core::Failure conflict(std::string message) {
-  return core::fail(fmt::format("{}{}", kConflictPrefix, message));
-}
-core::Failure not_found(std::string message) {
-  return core::fail(fmt::format("{}{}", kNotFoundPrefix, message));
-}
-
-// Runs one public operation so that nothing it throws (allocation failure, a JSON
-// library error) escapes the Store: it becomes an error value.
-template <typename Operation>
-auto guarded(std::string_view context, Operation&& operation) -> decltype(operation()) {
-  try {
-    return operation();
-  } catch (const std::exception& e) {
-    return store_error(context, e.what());
+// The row a statement has stepped to, for the shared readers (backend_support.h).
+class CurrentRow final : public Row {
+ public:
+  explicit CurrentRow(const Statement& statement) : statement_(statement) {}
+  std::string text(int column) const override { return statement_.text(column); }
+  std::optional<std::string> optional_text(int column) const override {
+    return statement_.optional_text(column);
   }
-}
-
-int64_t micros(core::TimePoint t) {
-  return core::to_epoch_micros(t);
-}
-core::TimePoint time_at(int64_t us) {
-  return core::from_epoch_micros(us);
-}
-
-bool is_sha256_hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  int64_t int64(int column) const override { return statement_.int64(column); }
+  std::optional<int64_t> optional_int64(int column) const override {
+    return statement_.optional_int64(column);
   }
-  return true;
-}
 
-constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
-
-// --- Rows → records. Each reader names the columns its SELECT must list, in order. ---
-
-constexpr std::string_view kServiceColumns =
-    "name, live_version, versions_json, traffic_json, updated_at_us";
-
-Result<ServiceState> read_service(const Statement& row) {
-  ServiceState state;
-  state.name = row.text(0);
-  state.live_version = row.text(1);
-  auto versions = versions_from_json_text(row.text(2));
-  if (!versions) return store_error(fmt::format("service {}", state.name), versions.error());
-  state.versions = std::move(*versions);
-  if (auto traffic_text = row.optional_text(3)) {
-    auto traffic = traffic_from_json_text(*traffic_text);
-    if (!traffic) return store_error(fmt::format("service {}", state.name), traffic.error());
-    state.traffic = std::move(*traffic);
-  }
-  state.updated_at = time_at(row.int64(4));
-  return state;
-}
-
-constexpr std::string_view kDeploymentColumns = "id, body, revision";
-
-Result<StoredDeployment> read_deployment(const Statement& row) {
-  const std::string id = row.text(0);
-  const std::string context = fmt::format("deployment {}", id);
-  std::optional<Result<deploy::Deployment>> parsed;
-  try {
-    parsed.emplace(deploy::deployment_from_json_text(row.text(1)));
-  } catch (const std::exception& e) {
-    return store_error(context, fmt::format("stored JSON is unreadable: {}", e.what()));
-  }
-  auto& deployment = *parsed;
-  if (!deployment) {
-    return store_error(context,
-                       fmt::format("stored JSON is unreadable: {}", deployment.error().message));
-  }
-  if (deployment->id != id) {
-    return store_error(context, fmt::format("stored JSON names another id, '{}'", deployment->id));
-  }
-  return StoredDeployment{std::move(*deployment), row.int64(2)};
-}
-
-constexpr std::string_view kEventColumns =
-    "id, service, deployment_id, event_time_us, type, message";
-
-EventRecord read_event(const Statement& row) {
-  EventRecord record;
-  record.id = row.int64(0);
-  record.service = row.text(1);
-  record.deployment_id = row.optional_text(2).value_or("");
-  record.event.time = time_at(row.int64(3));
-  record.event.type = row.text(4);
-  record.event.message = row.text(5);
-  return record;
-}
-
-constexpr std::string_view kApiKeyColumns =
-    "id, consumer, contact, metadata_json, key_hash, key_prefix, rate, quota, preview, "
-    "created_at_us, revoked_at_us";
-
-Result<ApiKeyRecord> read_api_key(const Statement& row) {
-  ApiKeyRecord key;
-  key.id = row.text(0);
-  key.consumer = row.text(1);
-  key.contact = row.text(2);
-  auto metadata = metadata_from_json_text(row.text(3));
-  if (!metadata) return store_error(fmt::format("API key {}", key.id), metadata.error());
-  key.metadata = std::move(*metadata);
-  key.key_hash = row.text(4);
-  key.key_prefix = row.text(5);
-  key.rate = row.optional_text(6);
-  key.quota = row.optional_text(7);
-  key.preview = row.int64(8) != 0;
-  key.created_at = time_at(row.int64(9));
-  if (auto revoked = row.optional_int64(10)) key.revoked_at = time_at(*revoked);
-  return key;
-}
-
-constexpr std::string_view kUsageColumns =
-    "consumer, service, operation, version, status_class, minute_start, requests, "
-    "first_seen_us, last_seen_us";
-
-UsageBucket read_usage(const Statement& row) {
-  UsageBucket bucket;
-  bucket.consumer = row.text(0);
-  bucket.service = row.text(1);
-  bucket.operation = row.text(2);
-  bucket.version = row.text(3);
-  bucket.status_class = row.text(4);
-  bucket.minute = row.int64(5);
-  bucket.count = static_cast<uint64_t>(row.int64(6));
-  bucket.first_seen = time_at(row.int64(7));
-  bucket.last_seen = time_at(row.int64(8));
-  return bucket;
-}
+ private:
+  const Statement& statement_;
+};
 
 class SqliteStore final : public Store {
  public:
@@ -189,7 +65,7 @@ class SqliteStore final : public Store {
       auto row = query->step();
       if (!row) return store_error(context, row.error());
       if (!*row) return std::optional<ServiceState>();
-      auto state = read_service(*query);
+      auto state = read_service(CurrentRow(*query));
       if (!state) return core::Failure{state.error()};
       return std::optional<ServiceState>(std::move(*state));
     });
@@ -207,7 +83,7 @@ class SqliteStore final : public Store {
         auto row = query->step();
         if (!row) return store_error(context, row.error());
         if (!*row) break;
-        auto state = read_service(*query);
+        auto state = read_service(CurrentRow(*query));
         if (!state) return core::Failure{state.error()};
         services.push_back(std::move(*state));
       }
@@ -230,10 +106,8 @@ class SqliteStore final : public Store {
   Result<StoredDeployment> create_deployment(const deploy::Deployment& deployment) override {
     const std::string context = fmt::format("creating deployment {}", deployment.id);
     return guarded(context, [&]() -> Result<StoredDeployment> {
-      if (deployment.id.empty()) return store_error(context, "the deployment has no id");
-      if (deployment.spec.service.empty()) {
-        return store_error(context, "the deployment names no service");
-      }
+      auto checked = check_new_deployment(context, deployment);
+      if (!checked) return core::Failure{checked.error()};
       const std::string body = deploy::to_json_text(deployment);
 
       std::lock_guard lock(mutex_);
@@ -328,7 +202,7 @@ class SqliteStore final : public Store {
       auto row = query->step();
       if (!row) return store_error(context, row.error());
       if (!*row) return std::optional<StoredDeployment>();
-      auto stored = read_deployment(*query);
+      auto stored = read_deployment(CurrentRow(*query));
       if (!stored) return core::Failure{stored.error()};
       return std::optional<StoredDeployment>(std::move(*stored));
     });
@@ -370,7 +244,8 @@ class SqliteStore final : public Store {
                                const deploy::DeploymentEvent& event) override {
     const std::string context = fmt::format("appending an event of service {}", service);
     return guarded(context, [&]() -> Result<int64_t> {
-      if (service.empty()) return store_error(context, "the event names no service");
+      auto checked = check_event_service(context, service);
+      if (!checked) return core::Failure{checked.error()};
       std::lock_guard lock(mutex_);
       auto transaction = Transaction::begin(*connection_);
       if (!transaction) return store_error(context, transaction.error());
@@ -380,7 +255,7 @@ class SqliteStore final : public Store {
         query->bind(deployment_id);
         auto row = query->step();
         if (!row) return store_error(context, row.error());
-        if (!*row) return not_found(fmt::format("deployment {}", deployment_id));
+        if (!*row) return deployment_not_found(deployment_id);
       }
       auto appended = append_events_locked(service, deployment_id, std::span(&event, 1));
       if (!appended) return store_error(context, appended.error());
@@ -403,7 +278,7 @@ class SqliteStore final : public Store {
         auto row = query->step();
         if (!row) return store_error(context, row.error());
         if (!*row) break;
-        events.push_back(read_event(*query));
+        events.push_back(read_event(CurrentRow(*query)));
       }
       return events;
     });
@@ -417,7 +292,7 @@ class SqliteStore final : public Store {
       if (!query) return store_error(context, query.error());
       auto row = query->step();
       if (!row) return store_error(context, row.error());
-      if (!*row) return store_error(context, "the event_log counter is missing");
+      if (!*row) return store_error(context, kEventCounterMissing);
       return query->int64(0);
     });
   }
@@ -427,37 +302,27 @@ class SqliteStore final : public Store {
   Result<void> create_api_key(const ApiKeyRecord& key) override {
     const std::string context = fmt::format("creating API key {}", key.id);
     return guarded(context, [&]() -> Result<void> {
-      if (key.id.empty()) return store_error(context, "the key has no id");
-      if (key.consumer.empty()) return store_error(context, "the key names no consumer");
-      if (!is_sha256_hex(key.key_hash)) {
-        return store_error(context, "key_hash must be 64 lowercase hex digits (SHA-256)");
-      }
-      auto metadata = metadata_to_json_text(key.metadata);
-      if (!metadata) return store_error(context, metadata.error());
+      auto values = api_key_values(context, key);
+      if (!values) return core::Failure{values.error()};
 
       std::lock_guard lock(mutex_);
       auto insert = prepare(fmt::format(
           "INSERT INTO api_keys ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kApiKeyColumns));
       if (!insert) return store_error(context, insert.error());
-      std::optional<int64_t> revoked;
-      if (key.revoked_at) revoked = micros(*key.revoked_at);
       insert->bind(key.id)
           .bind(key.consumer)
           .bind(key.contact)
-          .bind(*metadata)
+          .bind(values->metadata_json)
           .bind(key.key_hash)
           .bind(key.key_prefix)
           .bind(key.rate)
           .bind(key.quota)
           .bind(int64_t{key.preview ? 1 : 0})
           .bind(micros(key.created_at))
-          .bind(revoked);
+          .bind(values->revoked_at_us);
       auto inserted = insert->run();
       if (!inserted) {
-        if (insert->failed_on_constraint()) {
-          return conflict(
-              fmt::format("API key {} (or one with the same key hash) already exists", key.id));
-        }
+        if (insert->failed_on_constraint()) return api_key_exists(key.id);
         return store_error(context, inserted.error());
       }
       return {};
@@ -476,7 +341,7 @@ class SqliteStore final : public Store {
         auto row = query->step();
         if (!row) return store_error(context, row.error());
         if (!*row) break;
-        auto key = read_api_key(*query);
+        auto key = read_api_key(CurrentRow(*query));
         if (!key) return core::Failure{key.error()};
         keys.push_back(std::move(*key));
       }
@@ -508,12 +373,8 @@ class SqliteStore final : public Store {
       if (!transaction) return store_error(context, transaction.error());
       auto found = find_api_key_locked("id", id, context);
       if (!found) return core::Failure{found.error()};
-      if (!*found) return not_found(fmt::format("API key {}", id));
-      ApiKeyRecord key = std::move(**found);
-      if (key.revoked_at) {
-        return conflict(fmt::format("API key {} was already revoked at {}", id,
-                                    core::format_rfc3339(*key.revoked_at)));
-      }
+      auto key = key_to_revoke(id, std::move(*found));
+      if (!key) return core::Failure{key.error()};
       {
         auto update = prepare("UPDATE api_keys SET revoked_at_us = ? WHERE id = ?");
         if (!update) return store_error(context, update.error());
@@ -523,8 +384,8 @@ class SqliteStore final : public Store {
       }
       auto committed = transaction->commit();
       if (!committed) return store_error(context, committed.error());
-      key.revoked_at = at;
-      return key;
+      key->revoked_at = at;
+      return std::move(*key);
     });
   }
 
@@ -533,15 +394,8 @@ class SqliteStore final : public Store {
   Result<void> add_usage(std::span<const UsageBucket> buckets) override {
     constexpr std::string_view context = "recording usage";
     return guarded(context, [&]() -> Result<void> {
-      for (const UsageBucket& bucket : buckets) {
-        if (bucket.minute % 60 != 0) {
-          return store_error(context,
-                             fmt::format("minute {} is not the start of a minute", bucket.minute));
-        }
-        if (bucket.count > static_cast<uint64_t>(kMaxCount)) {
-          return store_error(context, "a bucket's count is out of range");
-        }
-      }
+      auto checked = check_usage_buckets(context, buckets);
+      if (!checked) return core::Failure{checked.error()};
       std::lock_guard lock(mutex_);
       auto transaction = Transaction::begin(*connection_);
       if (!transaction) return store_error(context, transaction.error());
@@ -595,7 +449,7 @@ class SqliteStore final : public Store {
         auto row = query->step();
         if (!row) return store_error(context, row.error());
         if (!*row) break;
-        buckets.push_back(read_usage(*query));
+        buckets.push_back(read_usage(CurrentRow(*query)));
       }
       return buckets;
     });
@@ -607,7 +461,8 @@ class SqliteStore final : public Store {
                                    uint64_t n) override {
     const std::string context = fmt::format("counting quota usage of API key {}", key_id);
     return guarded(context, [&]() -> Result<uint64_t> {
-      if (n > static_cast<uint64_t>(kMaxCount)) return store_error(context, "n is out of range");
+      auto checked = check_quota_increment(context, n);
+      if (!checked) return core::Failure{checked.error()};
       std::lock_guard lock(mutex_);
       auto transaction = Transaction::begin(*connection_);
       if (!transaction) return store_error(context, transaction.error());
@@ -622,7 +477,7 @@ class SqliteStore final : public Store {
         auto row = upsert->step();
         if (!row) {
           if (upsert->result_code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
-            return not_found(fmt::format("API key {}", key_id));
+            return api_key_not_found(key_id);
           }
           return store_error(context, row.error());
         }
@@ -707,15 +562,7 @@ class SqliteStore final : public Store {
         auto step = query->step();
         if (!step) return store_error(context, step.error());
         if (!*step) break;
-        MetricWindowRow row;
-        row.service = query->text(0);
-        row.version = query->text(1);
-        row.epoch_second = query->int64(2);
-        row.gateway = query->text(3);
-        for (std::size_t i = 0; i < row.numbers.size(); ++i)
-          row.numbers[i] = query->int64(4 + static_cast<int>(i));
-        row.latency_buckets = query->text(kMetricWindowColumnCount - 1);
-        auto window = metric_window_from_row(std::move(row));
+        auto window = read_metric_window(CurrentRow(*query));
         if (!window) return store_error(context, window.error());
         windows.push_back(std::move(*window));
       }
@@ -746,22 +593,17 @@ class SqliteStore final : public Store {
     if (!created) return core::Failure{created.error()};
     auto version = current_schema_version();
     if (!version) return core::Failure{version.error()};
-    if (*version > latest_schema_version()) {
-      return core::fail(
-          fmt::format("the database is at schema version {}, newer than this build knows ({}); "
-                      "run a newer glidepath",
-                      *version, latest_schema_version()));
-    }
+    auto known = check_schema_not_newer(*version);
+    if (!known) return core::Failure{known.error()};
     for (const Migration& migration : migrations()) {
       auto transaction = Transaction::begin(*connection_);
       if (!transaction) return core::Failure{transaction.error()};
       auto applied = current_schema_version();
       if (!applied) return core::Failure{applied.error()};
       if (*applied >= migration.version) continue;
-      const std::string context =
-          fmt::format("applying migration {} ({})", migration.version, migration.description);
+      const std::string context = migration_context(migration);
       auto ran = connection_->exec(std::string(migration.sql));
-      if (!ran) return core::fail(fmt::format("{}: {}", context, ran.error().message));
+      if (!ran) return in_context(context, ran.error());
       {
         auto record = prepare(
             "INSERT INTO schema_migrations (version, description, applied_at_us) "
@@ -772,20 +614,16 @@ class SqliteStore final : public Store {
             .bind(migration.description)
             .bind(micros(core::SystemClock().now()));
         auto recorded = record->run();
-        if (!recorded) return core::fail(fmt::format("{}: {}", context, recorded.error().message));
+        if (!recorded) return in_context(context, recorded.error());
       }
       auto committed = transaction->commit();
-      if (!committed) return core::fail(fmt::format("{}: {}", context, committed.error().message));
+      if (!committed) return in_context(context, committed.error());
     }
     return {};
   }
 
  private:
   Result<Statement> prepare(std::string_view sql) { return connection_->prepare(sql); }
-
-  static int64_t clamp_to_int64(std::size_t n) {
-    return n > static_cast<std::size_t>(kMaxCount) ? kMaxCount : static_cast<int64_t>(n);
-  }
 
   Result<int> current_schema_version() {
     auto query = prepare("SELECT MAX(version) FROM schema_migrations");
@@ -798,15 +636,8 @@ class SqliteStore final : public Store {
 
   // Inside the caller's transaction.
   Result<void> write_service(const ServiceState& state) {
-    if (state.name.empty()) return core::fail("the service has no name");
-    auto versions = versions_to_json_text(state.versions);
-    if (!versions) return core::Failure{versions.error()};
-    std::optional<std::string> traffic;
-    if (state.traffic) {
-      auto text = traffic_to_json_text(*state.traffic);
-      if (!text) return core::Failure{text.error()};
-      traffic = std::move(*text);
-    }
+    auto values = service_values(state);
+    if (!values) return core::Failure{values.error()};
     auto upsert = prepare(fmt::format(
         "INSERT INTO service_state ({}) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
         "live_version = excluded.live_version, versions_json = excluded.versions_json, "
@@ -815,8 +646,8 @@ class SqliteStore final : public Store {
     if (!upsert) return core::Failure{upsert.error()};
     upsert->bind(state.name)
         .bind(state.live_version)
-        .bind(*versions)
-        .bind(traffic)
+        .bind(values->versions_json)
+        .bind(values->traffic_json)
         .bind(micros(state.updated_at));
     return upsert->run();
   }
@@ -833,7 +664,7 @@ class SqliteStore final : public Store {
       counter->bind(static_cast<int64_t>(events.size()));
       auto row = counter->step();
       if (!row) return core::Failure{row.error()};
-      if (!*row) return core::fail("the event_log counter is missing");
+      if (!*row) return core::fail(std::string(kEventCounterMissing));
       last_id = counter->int64(0);
       auto finished = counter->run();
       if (!finished) return core::Failure{finished.error()};
@@ -856,8 +687,8 @@ class SqliteStore final : public Store {
     return last_id;
   }
 
-  // After a constraint refused a write of `deployment`: the one-active-per-service index
-  // (name the running deployment) or, on create, the primary key (a duplicate id).
+  // After a constraint refused a write of `deployment`: reads the service's active
+  // deployment, which active_conflict names (or else reports a duplicate id).
   core::Failure explain_active_conflict(const deploy::Deployment& deployment,
                                         std::string_view context) {
     auto query = prepare("SELECT id, state FROM deployments WHERE service = ? AND active = 1");
@@ -865,16 +696,13 @@ class SqliteStore final : public Store {
     query->bind(deployment.spec.service);
     auto row = query->step();
     if (!row) return store_error(context, row.error());
-    if (*row && query->text(0) != deployment.id) {
-      return conflict(fmt::format(
-          "service {} already has an active deployment, {} (state {}); only one deployment "
-          "per service runs at a time: wait for it to finish or abort it",
-          deployment.spec.service, query->text(0), query->text(1)));
-    }
-    return conflict(fmt::format("deployment {} already exists", deployment.id));
+    std::optional<ActiveDeployment> active;
+    if (*row) active = ActiveDeployment{query->text(0), query->text(1)};
+    return active_conflict(deployment, active);
   }
 
-  // After an UPDATE guarded by id, service and revision changed nothing: say which failed.
+  // After an UPDATE guarded by id, service and revision changed nothing: reads what is
+  // stored under the id, from which save_refusal says which failed.
   core::Failure explain_save_refusal(const deploy::Deployment& deployment,
                                      int64_t expected_revision, std::string_view context) {
     auto query = prepare("SELECT service, revision FROM deployments WHERE id = ?");
@@ -882,15 +710,9 @@ class SqliteStore final : public Store {
     query->bind(deployment.id);
     auto row = query->step();
     if (!row) return store_error(context, row.error());
-    if (!*row) return not_found(fmt::format("deployment {}", deployment.id));
-    if (query->text(0) != deployment.spec.service) {
-      return store_error(context, fmt::format("it belongs to service {}, not {}", query->text(0),
-                                              deployment.spec.service));
-    }
-    return conflict(fmt::format(
-        "deployment {} was changed by another writer (stored revision {}, this write expected "
-        "{}); read it again and retry",
-        deployment.id, query->int64(1), expected_revision));
+    std::optional<StoredRevision> stored;
+    if (*row) stored = StoredRevision{query->text(0), query->int64(1)};
+    return save_refusal(deployment, expected_revision, stored, context);
   }
 
   Result<std::vector<StoredDeployment>> read_deployments(Statement& query,
@@ -900,7 +722,7 @@ class SqliteStore final : public Store {
       auto row = query.step();
       if (!row) return store_error(context, row.error());
       if (!*row) break;
-      auto stored = read_deployment(query);
+      auto stored = read_deployment(CurrentRow(query));
       if (!stored) return core::Failure{stored.error()};
       deployments.push_back(std::move(*stored));
     }
@@ -917,7 +739,7 @@ class SqliteStore final : public Store {
     auto row = query->step();
     if (!row) return store_error(context, row.error());
     if (!*row) return std::optional<ApiKeyRecord>();
-    auto key = read_api_key(*query);
+    auto key = read_api_key(CurrentRow(*query));
     if (!key) return core::Failure{key.error()};
     return std::optional<ApiKeyRecord>(std::move(*key));
   }
