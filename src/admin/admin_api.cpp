@@ -334,6 +334,7 @@ std::optional<deploy::Deployment> AdminApi::active_deployment(std::string_view s
   if (deps_.controller != nullptr && (!deps_.leading || deps_.leading())) {
     return deps_.controller->active_of(std::string(service));
   }
+  if (deps_.stored_deployment) return deps_.stored_deployment(service);
   store::DeploymentFilter filter;
   filter.service = std::string(service);
   filter.active_only = true;

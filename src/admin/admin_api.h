@@ -63,6 +63,10 @@ struct AdminDeps {
   // A fleet: /v1/events carries what the store's log receives, from whichever process
   // wrote it (publish_stored_events), not only this process's controller's events.
   bool events_from_store = false;
+  // A fleet: the service's running deployment as this process last read it from the
+  // store (kept fresh by change notifications), so reads never wait on a database that
+  // is away. Null: read the store.
+  std::function<std::optional<deploy::Deployment>(std::string_view service)> stored_deployment;
 };
 
 class AdminApi {

@@ -133,6 +133,9 @@ struct Runtime::Impl {
   int64_t last_prune = 0;      // fleet_thread
   std::mutex problem_mutex;
   std::string store_problem;  // empty while the database answers
+  // The running deployments as last read from the store (problem_mutex held): what the
+  // admin API shows where this process does not drive them.
+  std::map<std::string, deploy::Deployment> stored_active;
 
   // Records how the last call to the store went, for /healthz and /metrics without a
   // round trip of their own.
@@ -394,6 +397,13 @@ struct Runtime::Impl {
     auto active = store->active_deployments();
     note_store(active, "reading deployments");
     if (!active) return;
+    {
+      std::lock_guard lock(problem_mutex);
+      stored_active.clear();
+      for (const store::StoredDeployment& stored : *active) {
+        stored_active[stored.deployment.spec.service] = stored.deployment;
+      }
+    }
     const auto from_store = controller::routing_from_store(*config, *states, *active);
     std::lock_guard lock(snapshot_mutex);
     std::map<std::string, gateway::ServiceRuntime> next;
@@ -605,6 +615,13 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
     admin_deps.store_problem = [raw] { return raw->current_store_problem(); };
     admin_deps.series_history = &impl->fleet_history;
     admin_deps.events_from_store = true;
+    admin_deps.stored_deployment =
+        [raw](std::string_view service) -> std::optional<deploy::Deployment> {
+      std::lock_guard lock(raw->problem_mutex);
+      const auto found = raw->stored_active.find(std::string(service));
+      if (found == raw->stored_active.end()) return std::nullopt;
+      return found->second;
+    };
     if (impl->controller) admin_deps.leading = [raw] { return raw->leading.load(); };
     // Deployment calls made of a gateway or a standby go on to the leader.
     impl->leader_lookup = std::make_unique<store::LeaderLock>(config->store.postgres_url, "lookup");
