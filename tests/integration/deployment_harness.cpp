@@ -80,13 +80,19 @@ std::string ServeProcess::admin_url() const {
 AdminReply ServeProcess::admin(const std::string& method, const std::string& target,
                                const std::string& body, bool with_token,
                                const HeaderFields& extra_headers) const {
+  HeaderFields headers = extra_headers;
+  if (with_token && !token_.empty()) headers.emplace_back("Authorization", "Bearer " + token_);
+  return admin_request(admin_port_, method, target, body, std::move(headers));
+}
+
+AdminReply admin_request(uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body, HeaderFields headers,
+                         std::chrono::milliseconds timeout) {
   AdminReply reply;
   try {
-    HttpClient client("127.0.0.1", admin_port_);
-    HeaderFields headers = extra_headers;
-    if (with_token && !token_.empty()) headers.emplace_back("Authorization", "Bearer " + token_);
+    HttpClient client("127.0.0.1", port);
     if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    HttpResponse r = client.request(method, target, headers, body, std::chrono::seconds(15));
+    HttpResponse r = client.request(method, target, headers, body, timeout);
     reply.status = r.status;
     reply.body = r.body;
     reply.error = r.error;

@@ -36,6 +36,12 @@ struct AdminReply {
   std::string error;
 };
 
+// One request to an admin API on 127.0.0.1:`port` on a fresh connection (a JSON body gets
+// its Content-Type); never throws: a failure is in `error`.
+AdminReply admin_request(uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body = "", HeaderFields headers = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
 // `glidepath serve -c DIR/glidepath.yaml` with `store: sqlite:DIR/glidepath.db`. Both
 // outlive the process, so start() after kill() is a restart after a crash.
 class ServeProcess {

@@ -95,25 +95,11 @@ std::string AccessServer::output() const {
 
 AdminReply AccessServer::admin(const std::string& method, const std::string& target,
                                const std::string& body, bool with_token) const {
-  AdminReply reply;
-  try {
-    HttpClient client("127.0.0.1", admin_port_);
-    HeaderFields headers;
-    if (with_token && !options_.token.empty()) {
-      headers.emplace_back("Authorization", "Bearer " + options_.token);
-    }
-    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    HttpResponse r = client.request(method, target, headers, body, std::chrono::seconds(15));
-    reply.status = r.status;
-    reply.body = r.body;
-    reply.error = r.error;
-    reply.content_type = r.header("Content-Type");
-    reply.json = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (reply.json.is_discarded()) reply.json = nullptr;
-  } catch (const std::exception& e) {
-    reply.error = e.what();
+  HeaderFields headers;
+  if (with_token && !options_.token.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + options_.token);
   }
-  return reply;
+  return admin_request(admin_port_, method, target, body, std::move(headers));
 }
 
 std::string service_yaml(const std::string& name, const std::string& prefix,
