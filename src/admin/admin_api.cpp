@@ -282,9 +282,9 @@ Response AdminApi::healthz() {
           leader.empty() ? nlohmann::json() : nlohmann::json(leader);
     }
   }
-  // A gateway that lost its database still serves from its last snapshot: it is degraded,
-  // not down, and a load balancer must not take it out of rotation for that.
-  const bool serving = deps_.role == "gateway";
+  // A fleet's gateway that lost its database still serves from its last snapshot: it is
+  // degraded, not down, and a load balancer must not take it out of rotation for that.
+  const bool serving = deps_.store_problem && deps_.gateway_stats;
   return Response::json(problem.empty() || serving ? 200 : 503, body.dump());
 }
 

@@ -322,6 +322,30 @@ TEST_F(AdminApiTest, AStandbyReadsTheStoreAndNamesTheLeader) {
   EXPECT_EQ(health["controller"]["leader_admin"], "http://10.0.0.7:9090");
 }
 
+// A fleet's process whose database is away: one with a gateway still serves (its last
+// snapshot), so it stays in rotation as degraded; one without is down.
+TEST_F(AdminApiTest, WithoutItsDatabaseAGatewayIsDegradedAndAControllerIsDown) {
+  start(false, [](AdminDeps& deps) {
+    deps.role = "gateway";
+    deps.store_problem = [] { return std::string("reading services: connection refused"); };
+  });
+  const Response gateway = call("GET", "/healthz");
+  EXPECT_EQ(gateway.status, 200);
+  EXPECT_EQ(body_of(gateway)["status"], "degraded");
+  EXPECT_EQ(body_of(gateway)["store"]["status"], "error");
+  EXPECT_THAT(call("GET", "/metrics").body, HasSubstr("glidepath_store_up 0\n"));
+
+  api_.reset();
+  start(true, [](AdminDeps& deps) {
+    deps.role = "controller";
+    deps.gateway_stats = nullptr;
+    deps.store_problem = [] { return std::string("reading services: connection refused"); };
+  });
+  const Response controller = call("GET", "/healthz");
+  EXPECT_EQ(controller.status, 503);
+  EXPECT_FALSE(body_of(controller).contains("gateway"));
+}
+
 // A gateway or a standby passes deployment calls on to the leader, once, with the
 // caller's credentials, and answers with the leader's answer.
 TEST_F(AdminApiTest, DeploymentCallsAreForwardedToTheLeaderOnce) {
