@@ -99,6 +99,19 @@ void print_refused(const AdminReply& reply) {
   }
 }
 
+const nlohmann::json* answered_object(const AdminClient& client,
+                                      const core::Result<AdminReply>& reply) {
+  if (!reply) {
+    print_unreachable(client, reply.error());
+    return nullptr;
+  }
+  if (!reply->ok() || !reply->body.is_object()) {
+    print_refused(*reply);
+    return nullptr;
+  }
+  return &reply->body;
+}
+
 bool stdout_is_tty() {
   return isatty(STDOUT_FILENO) == 1;
 }

@@ -65,6 +65,11 @@ std::string unreachable_message(const AdminClient& client, const core::Error& er
 void print_unreachable(const AdminClient& client, const core::Error& error);
 // "error: <message> (HTTP <status>)" on stderr.
 void print_refused(const AdminReply& reply);
+// The reply's JSON object when the call was answered 2xx with one; otherwise says why on
+// stderr (print_unreachable or print_refused) and returns null, and the command exits
+// kFailed. The object lives as long as `reply`.
+const nlohmann::json* answered_object(const AdminClient& client,
+                                      const core::Result<AdminReply>& reply);
 
 // Whether standard output is a terminal (colour and live redraws only there), and its
 // width in columns (80 when unknown).

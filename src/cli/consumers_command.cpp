@@ -82,15 +82,9 @@ int run_consumers(const ConsumersOptions& options) {
     path += "&service=" + options.service;
   }
   auto reply = client.get(path);
-  if (!reply) {
-    print_unreachable(client, reply.error());
-    return kFailed;
-  }
-  if (!reply->ok() || !reply->body.is_object()) {
-    print_refused(*reply);
-    return kFailed;
-  }
-  const nlohmann::json& body = reply->body;
+  const nlohmann::json* answered = answered_object(client, reply);
+  if (answered == nullptr) return kFailed;
+  const nlohmann::json& body = *answered;
   if (options.admin.json) {
     std::cout << body.dump(2) << '\n';
     return kOk;

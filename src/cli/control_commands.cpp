@@ -38,15 +38,9 @@ int run_control(const std::string& command, const ControlOptions& options) {
   if (command == "abort" && !options.reason.empty()) body["reason"] = options.reason;
 
   auto reply = client.post("/v1/deployments/" + options.id + "/" + command, body);
-  if (!reply) {
-    print_unreachable(client, reply.error());
-    return kFailed;
-  }
-  if (!reply->ok() || !reply->body.is_object()) {
-    print_refused(*reply);
-    return kFailed;
-  }
-  const nlohmann::json& d = reply->body;
+  const nlohmann::json* answered = answered_object(client, reply);
+  if (answered == nullptr) return kFailed;
+  const nlohmann::json& d = *answered;
   if (options.admin.json) {
     std::cout << d.dump(2) << '\n';
     return kOk;

@@ -116,15 +116,9 @@ int run_deploy(const DeployOptions& options) {
   if (!body) return usage_error(body.error().message);
 
   auto reply = client.post("/v1/services/" + options.service + "/deployments", *body);
-  if (!reply) {
-    print_unreachable(client, reply.error());
-    return kFailed;
-  }
-  if (!reply->ok() || !reply->body.is_object()) {
-    print_refused(*reply);
-    return kFailed;
-  }
-  const nlohmann::json& created = reply->body;
+  const nlohmann::json* answered = answered_object(client, reply);
+  if (answered == nullptr) return kFailed;
+  const nlohmann::json& created = *answered;
   const std::string id = text_of(created, "id");
   if (!options.wait) {
     if (options.admin.json) {

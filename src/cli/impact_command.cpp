@@ -91,20 +91,14 @@ int run_impact(const ImpactOptions& options) {
   text << file.rdbuf();
   const nlohmann::json body{{"spec", text.str()}, {"since", options.since}};
   auto reply = client.post("/v1/services/" + options.service + "/impact", body);
-  if (!reply) {
-    print_unreachable(client, reply.error());
-    return kFailed;
-  }
-  if (!reply->ok() || !reply->body.is_object()) {
-    print_refused(*reply);
-    return kFailed;
-  }
+  const nlohmann::json* answered = answered_object(client, reply);
+  if (answered == nullptr) return kFailed;
   if (options.admin.json) {
-    std::cout << reply->body.dump(2) << '\n';
+    std::cout << answered->dump(2) << '\n';
   } else {
-    print_impact(reply->body, stdout_is_tty());
+    print_impact(*answered, stdout_is_tty());
   }
-  const nlohmann::json gate = reply->body.value("gate", nlohmann::json::object());
+  const nlohmann::json gate = answered->value("gate", nlohmann::json::object());
   return json_text(gate, "verdict") == "block" ? kFailed : kOk;
 }
 

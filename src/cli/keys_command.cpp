@@ -98,30 +98,14 @@ core::Result<nlohmann::json> build_request(const CreateOptions& o) {
   return body;
 }
 
-// The reply as an object, or the exit code after saying why not.
-core::Result<nlohmann::json> answer_of(const AdminClient& client,
-                                       const core::Result<AdminReply>& reply, int& exit_code) {
-  if (!reply) {
-    print_unreachable(client, reply.error());
-    exit_code = kFailed;
-    return core::fail("unreachable");
-  }
-  if (!reply->ok() || !reply->body.is_object()) {
-    print_refused(*reply);
-    exit_code = kFailed;
-    return core::fail("refused");
-  }
-  return reply->body;
-}
-
 int run_create(const CreateOptions& options) {
   AdminClient client(options.admin);
   if (auto url = client.check_url(); !url) return usage_error(url.error().message);
   auto body = build_request(options);
   if (!body) return usage_error(body.error().message);
-  int exit_code = kOk;
-  auto created = answer_of(client, client.post("/v1/keys", *body), exit_code);
-  if (!created) return exit_code;
+  const auto reply = client.post("/v1/keys", *body);
+  const nlohmann::json* created = answered_object(client, reply);
+  if (created == nullptr) return kFailed;
   const nlohmann::json& k = *created;
   if (options.admin.json) {
     std::cout << k.dump(2) << '\n';
@@ -160,9 +144,9 @@ int run_list(const ListOptions& options) {
     }
     path += "?consumer=" + options.consumer;
   }
-  int exit_code = kOk;
-  auto listed = answer_of(client, client.get(path), exit_code);
-  if (!listed) return exit_code;
+  const auto reply = client.get(path);
+  const nlohmann::json* listed = answered_object(client, reply);
+  if (listed == nullptr) return kFailed;
   if (options.admin.json) {
     std::cout << listed->dump(2) << '\n';
     return kOk;
@@ -198,9 +182,9 @@ int run_revoke(const RevokeOptions& options) {
     return usage_error(fmt::format(
         "'{}' is not a key id (they look like key_01J...; see glidepath keys list)", options.id));
   }
-  int exit_code = kOk;
-  auto revoked = answer_of(client, client.del("/v1/keys/" + options.id), exit_code);
-  if (!revoked) return exit_code;
+  const auto reply = client.del("/v1/keys/" + options.id);
+  const nlohmann::json* revoked = answered_object(client, reply);
+  if (revoked == nullptr) return kFailed;
   if (options.admin.json) {
     std::cout << revoked->dump(2) << '\n';
     return kOk;
