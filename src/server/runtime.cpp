@@ -281,13 +281,19 @@ struct Runtime::Impl {
     return publish_snapshot(*built, "routing");
   }
 
+  // Sleeps until `offset` after the next second boundary (stop_mutex held through
+  // `lock`); false once the runtime is stopping.
+  bool wait_past_next_second(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds offset) {
+    if (stopping) return false;
+    const auto now = clock.now();
+    const auto next = std::chrono::ceil<std::chrono::seconds>(now) + offset;
+    stop_cv.wait_for(lock, next - now, [&] { return stopping; });
+    return !stopping;
+  }
+
   void run_collector() {
     std::unique_lock lock(stop_mutex);
-    while (!stopping) {
-      const auto now = clock.now();
-      const auto next = std::chrono::ceil<std::chrono::seconds>(now) + kCollectDelay;
-      stop_cv.wait_for(lock, next - now, [&] { return stopping; });
-      if (stopping) break;
+    while (wait_past_next_second(lock, kCollectDelay)) {
       lock.unlock();
       const int64_t second = core::epoch_second(clock.now());
       collector->collect(second);
@@ -359,11 +365,7 @@ struct Runtime::Impl {
 
   void run_fleet() {
     std::unique_lock lock(stop_mutex);
-    while (!stopping) {
-      const auto now = clock.now();
-      const auto next = std::chrono::ceil<std::chrono::seconds>(now) + kMergeDelay;
-      stop_cv.wait_for(lock, next - now, [&] { return stopping; });
-      if (stopping) break;
+    while (wait_past_next_second(lock, kMergeDelay)) {
       lock.unlock();
       const int64_t second = core::epoch_second(clock.now());
       merge_windows(second);

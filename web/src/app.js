@@ -333,7 +333,7 @@
       this.refresh();
       this.loadMetrics(true);
       this.timers.push(setInterval(() => this.loadMetrics(false), 1000));
-      this.timers.push(setInterval(() => this.tick(), 1000));
+      this.timers.push(setInterval(() => this.updateCountdown(), 1000));
       // The event stream drives updates; this slow poll only covers a stream that is down.
       this.timers.push(setInterval(() => { if (app.live !== 'live') this.refresh(); }, 5000));
     }
@@ -525,10 +525,6 @@
         el('span', { text: e.message })));
       if (!items.length) items.push(el('li', { class: 'muted' }, 'No events yet.'));
       $('.events', this.root).replaceChildren(...items);
-    }
-
-    tick() {
-      this.updateCountdown();
     }
 
     async command(command) {
