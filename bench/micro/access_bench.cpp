@@ -38,10 +38,10 @@ struct Fixture {
   std::shared_ptr<const OperationMatcher> matcher;
 
   Fixture() {
-    std::vector<store::ApiKeyRecord> records;
+    std::vector<access::ApiKeyRecord> records;
     for (int i = 0; i < 1001; ++i) {
       const std::string k = i == 0 ? key : generate_key();
-      store::ApiKeyRecord r;
+      access::ApiKeyRecord r;
       r.id = "key_" + std::to_string(i);
       r.consumer = "consumer-" + std::to_string(i);
       r.key_hash = key_hash_hex(k);

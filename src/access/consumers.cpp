@@ -3,7 +3,7 @@
 namespace glidepath::access {
 namespace {
 
-bool replaces(const store::ApiKeyRecord& candidate, const store::ApiKeyRecord& current) {
+bool replaces(const access::ApiKeyRecord& candidate, const access::ApiKeyRecord& current) {
   if (candidate.revoked() != current.revoked()) return !candidate.revoked();
   return candidate.created_at >= current.created_at;
 }
@@ -11,9 +11,9 @@ bool replaces(const store::ApiKeyRecord& candidate, const store::ApiKeyRecord& c
 }  // namespace
 
 std::map<std::string, ConsumerKeys, std::less<>> keys_by_consumer(
-    std::span<const store::ApiKeyRecord> keys) {
+    std::span<const access::ApiKeyRecord> keys) {
   std::map<std::string, ConsumerKeys, std::less<>> out;
-  for (const store::ApiKeyRecord& key : keys) {
+  for (const access::ApiKeyRecord& key : keys) {
     ConsumerKeys& c = out[key.consumer];
     if (!key.revoked()) ++c.active;
     if (c.newest == nullptr || replaces(key, *c.newest)) c.newest = &key;

@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "store/store.h"
+#include "access/records.h"
 
 namespace glidepath::access {
 
@@ -17,11 +17,11 @@ struct ConsumerKeys {
   size_t active = 0;  // keys not revoked
   // The newest active key, or the newest revoked one when all are revoked ("newest": the
   // later created_at, then the later in the list). Points into the span given.
-  const store::ApiKeyRecord* newest = nullptr;
+  const access::ApiKeyRecord* newest = nullptr;
 };
 
 // By consumer name.
 std::map<std::string, ConsumerKeys, std::less<>> keys_by_consumer(
-    std::span<const store::ApiKeyRecord> keys);
+    std::span<const access::ApiKeyRecord> keys);
 
 }  // namespace glidepath::access

@@ -27,7 +27,7 @@ using KeyDigest = std::array<uint8_t, 32>;
 // SHA-256 of the key's bytes (OpenSSL's libcrypto, SHA-NI where the CPU has it). Usable on
 // the request path: no allocation, no lock (the digest algorithm is fetched once).
 KeyDigest key_digest(std::string_view key);
-// Lowercase hex of key_digest: what store::ApiKeyRecord::key_hash holds.
+// Lowercase hex of key_digest: what access::ApiKeyRecord::key_hash holds.
 std::string key_hash_hex(std::string_view key);
 std::string to_hex(const KeyDigest& digest);
 // 64 hex digits (either case) → the digest; nullopt for anything else.

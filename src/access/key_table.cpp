@@ -58,7 +58,7 @@ struct Limits {
   std::optional<core::Quota> quota;
 };
 
-core::Result<Limits> parse_limits(const store::ApiKeyRecord& record) {
+core::Result<Limits> parse_limits(const access::ApiKeyRecord& record) {
   Limits limits;
   if (record.rate) {
     auto rate = core::parse_rate(*record.rate);
@@ -86,7 +86,7 @@ bool same_limits(const KeyState& state, const Limits& limits) {
 }  // namespace
 
 core::Result<std::shared_ptr<const KeyTable>> KeyRegistry::build(
-    const std::vector<store::ApiKeyRecord>& records, const QuotaLoader& load_quota,
+    const std::vector<access::ApiKeyRecord>& records, const QuotaLoader& load_quota,
     core::TimePoint now) {
   const int64_t now_seconds = core::epoch_second(now);
   std::lock_guard lock(mutex_);
@@ -98,7 +98,7 @@ core::Result<std::shared_ptr<const KeyTable>> KeyRegistry::build(
   table_states.reserve(records.size());
   std::set<KeyDigest> seen;
 
-  for (const store::ApiKeyRecord& record : records) {
+  for (const access::ApiKeyRecord& record : records) {
     // The store checks hashes on the way in; a record that still does not parse (edited by
     // hand, a newer format) can match no key, and must not take the other keys down.
     const std::optional<KeyDigest> digest = parse_digest_hex(record.key_hash);
@@ -178,7 +178,7 @@ std::string KeyRegistry::consumer_name(uint32_t id) const {
   return consumer_names_[id];
 }
 
-core::Result<void> KeyRegistry::flush_quotas(store::Store& store, core::TimePoint now) {
+core::Result<void> KeyRegistry::flush_quotas(const QuotaWriter& add, core::TimePoint now) {
   const int64_t now_seconds = core::epoch_second(now);
   // Held throughout: begin_flush/end_flush/seed must not run on two threads at once.
   std::lock_guard lock(mutex_);
@@ -188,7 +188,7 @@ core::Result<void> KeyRegistry::flush_quotas(store::Store& store, core::TimePoin
     QuotaCounter& counter = *state->quota;
     const QuotaCounter::FlushPlan plan = counter.begin_flush(now_seconds);
     if (plan.delta == 0) continue;
-    auto total = store.add_quota_usage(key_id, plan.period_start, plan.delta);
+    auto total = add(key_id, plan.period_start, plan.delta);
     if (!total) {
       if (!errors.empty()) errors += "; ";
       errors += total.error().message;

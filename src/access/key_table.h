@@ -17,9 +17,9 @@
 
 #include "access/key_material.h"
 #include "access/limits.h"
+#include "access/records.h"
 #include "core/clock.h"
 #include "core/result.h"
-#include "store/store.h"
 
 namespace glidepath::access {
 
@@ -75,7 +75,7 @@ class KeyRegistry {
   // holding `now`; a key whose rate or quota changed gets a new state. A load error fails
   // the whole build (the previous table stays in force).
   core::Result<std::shared_ptr<const KeyTable>> build(
-      const std::vector<store::ApiKeyRecord>& records, const QuotaLoader& load_quota,
+      const std::vector<access::ApiKeyRecord>& records, const QuotaLoader& load_quota,
       core::TimePoint now);
 
   // Dense, stable id of a consumer name (1, 2, ...); kAnonymousConsumer is "anonymous".
@@ -83,10 +83,14 @@ class KeyRegistry {
   // The name of an id handed out; "anonymous" for 0 and for unknown ids.
   std::string consumer_name(uint32_t id) const;
 
-  // Writes every quota counter's new admissions to the store (QuotaCounter's flush
+  // Adds n admissions to a key's stored count for a period and returns the new total:
+  // (key id, period start, n) → total (the store's add_quota_usage).
+  using QuotaWriter = std::function<core::Result<uint64_t>(std::string_view, int64_t, uint64_t)>;
+
+  // Writes every quota counter's new admissions through `add` (QuotaCounter's flush
   // protocol). Errors are returned after trying every key; counts not written are
   // retried by the next flush.
-  core::Result<void> flush_quotas(store::Store& store, core::TimePoint now);
+  core::Result<void> flush_quotas(const QuotaWriter& add, core::TimePoint now);
 
  private:
   uint32_t intern_consumer(std::string_view name);  // with mutex_ held

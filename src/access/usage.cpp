@@ -123,7 +123,7 @@ std::vector<UsageDelta> UsageTable::drain() {
 // ---------------------------------------------------------------------------------------
 // Merging
 
-std::vector<store::UsageBucket> to_buckets(
+std::vector<access::UsageBucket> to_buckets(
     const std::vector<UsageDelta>& deltas,
     const std::function<std::string(uint32_t)>& consumer_name,
     const std::function<std::optional<metrics::SeriesName>(metrics::SeriesId)>& series_name) {
@@ -131,7 +131,7 @@ std::vector<store::UsageBucket> to_buckets(
   // status class.
   using BucketKey =
       std::tuple<int64_t, std::string, std::string, std::string, std::string, std::string>;
-  std::map<BucketKey, store::UsageBucket> merged;
+  std::map<BucketKey, access::UsageBucket> merged;
   // Each id is named once per call: the callbacks may take a lock.
   std::unordered_map<uint32_t, std::string> consumers;
   std::unordered_map<metrics::SeriesId, std::optional<metrics::SeriesName>> series;
@@ -151,7 +151,7 @@ std::vector<store::UsageBucket> to_buckets(
     const core::TimePoint first = core::from_epoch_micros(delta.first_seen_us);
     const core::TimePoint last = core::from_epoch_micros(delta.last_seen_us);
     auto [at, inserted] = merged.try_emplace(std::move(key));
-    store::UsageBucket& bucket = at->second;
+    access::UsageBucket& bucket = at->second;
     if (inserted) {
       bucket.consumer = consumer->second;
       bucket.service = names->second->service;
@@ -168,7 +168,7 @@ std::vector<store::UsageBucket> to_buckets(
       bucket.last_seen = std::max(bucket.last_seen, last);
     }
   }
-  std::vector<store::UsageBucket> buckets;
+  std::vector<access::UsageBucket> buckets;
   buckets.reserve(merged.size());
   for (auto& entry : merged) {
     buckets.push_back(std::move(entry.second));

@@ -14,9 +14,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access/records.h"
 #include "metrics/series_id.h"
 #include "metrics/series_registry.h"
-#include "store/store.h"
 
 namespace glidepath::access {
 
@@ -83,7 +83,7 @@ class UsageTable {
 // Merges several workers' deltas into store buckets, naming consumers and series through
 // the callbacks (a delta whose names are unknown is dropped); counts of equal buckets add
 // up, first/last seen widen. Pure.
-std::vector<store::UsageBucket> to_buckets(
+std::vector<access::UsageBucket> to_buckets(
     const std::vector<UsageDelta>& deltas,
     const std::function<std::string(uint32_t)>& consumer_name,
     const std::function<std::optional<metrics::SeriesName>(metrics::SeriesId)>& series_name);

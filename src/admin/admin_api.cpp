@@ -16,6 +16,7 @@
 #include "contract/check.h"
 #include "contract/impact_report.h"
 #include "contract/loader.h"
+#include "controller/contract_gate.h"
 #include "controller/controller.h"
 #include "core/ids.h"
 #include "core/text.h"
@@ -461,16 +462,19 @@ Response AdminApi::service_impact(std::string_view service, const Request& reque
     return Response::error(
         500, fmt::format("the live version's document {}: {}", base_path, base.error().message));
   }
-  auto impact = contract::assess_against_usage(*deps_.store, route->name, *base, *revision,
-                                               deps_.clock->now(), window);
-  if (!impact) return Response::error(500, impact.error().message);
+  const core::TimePoint now = deps_.clock->now();
+  auto usage = controller::read_consumer_usage(*deps_.store, route->name,
+                                               contract::usage_since(now, window));
+  if (!usage) return Response::error(500, usage.error().message);
+  const contract::ImpactReport impact =
+      contract::assess_against_usage(route->name, *base, *revision, *usage, now);
   contract::ImpactContext context;
   context.live_version = live;
   context.base_name = base_path;
   context.revision_name =
       revision->title.empty() ? "spec" : fmt::format("{} {}", revision->title, revision->version);
   context.policy = config->deployment.on_breaking;
-  return Response::json(200, contract::render_impact_json(*impact, context));
+  return Response::json(200, contract::render_impact_json(impact, context));
 }
 
 Response AdminApi::service_metrics(std::string_view service, const Request& request) {
@@ -621,7 +625,7 @@ Response AdminApi::create_key(const Request& request) {
   if (!parsed) return Response::error(400, parsed.error().message);
   const core::TimePoint now = deps_.clock->now();
   const std::string key = access::generate_key();
-  const store::ApiKeyRecord record = new_key_record(*parsed, core::make_id("key", now), key, now);
+  const access::ApiKeyRecord record = new_key_record(*parsed, core::make_id("key", now), key, now);
   if (auto stored = deps_.store->create_api_key(record); !stored) {
     return Response::error(status_for_error(stored.error()),
                            without_hash(stored.error().message, record.key_hash));
@@ -648,7 +652,7 @@ Response AdminApi::list_keys(const Request& request) {
   if (!keys) return Response::error(500, keys.error().message);
   const std::string_view consumer = request.query_value("consumer");
   nlohmann::json list = nlohmann::json::array();
-  for (const store::ApiKeyRecord& record : *keys) {
+  for (const access::ApiKeyRecord& record : *keys) {
     if (!consumer.empty() && record.consumer != consumer) continue;
     list.push_back(key_json(record));
   }

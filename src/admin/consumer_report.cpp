@@ -47,7 +47,7 @@ core::Result<core::TimePoint> report_window_start(std::string_view since, core::
   return core::TimePoint(std::chrono::floor<std::chrono::minutes>(now - *window));
 }
 
-void UsageTotals::add(const store::UsageBucket& bucket) {
+void UsageTotals::add(const access::UsageBucket& bucket) {
   requests += bucket.count;
   if (bucket.status_class == "4xx" || bucket.status_class == "5xx") errors += bucket.count;
   by_class[bucket.status_class] += bucket.count;
@@ -56,8 +56,8 @@ void UsageTotals::add(const store::UsageBucket& bucket) {
   if (!last_seen || bucket.last_seen > *last_seen) last_seen = bucket.last_seen;
 }
 
-std::vector<ConsumerSummary> summarize_consumers(std::span<const store::ApiKeyRecord> keys,
-                                                 std::span<const store::UsageBucket> usage,
+std::vector<ConsumerSummary> summarize_consumers(std::span<const access::ApiKeyRecord> keys,
+                                                 std::span<const access::UsageBucket> usage,
                                                  bool include_idle) {
   struct Distinct {
     std::set<std::string> services;
@@ -65,7 +65,7 @@ std::vector<ConsumerSummary> summarize_consumers(std::span<const store::ApiKeyRe
     std::set<std::string> versions;
   };
   std::map<std::string, std::pair<ConsumerSummary, Distinct>, std::less<>> rows;
-  for (const store::UsageBucket& bucket : usage) {
+  for (const access::UsageBucket& bucket : usage) {
     auto& [summary, distinct] = rows[bucket.consumer];
     summary.totals.add(bucket);
     distinct.services.insert(bucket.service);
@@ -96,8 +96,8 @@ std::vector<ConsumerSummary> summarize_consumers(std::span<const store::ApiKeyRe
 }
 
 std::optional<ConsumerUsage> consumer_usage(std::string_view consumer,
-                                            std::span<const store::ApiKeyRecord> keys,
-                                            std::span<const store::UsageBucket> usage,
+                                            std::span<const access::ApiKeyRecord> keys,
+                                            std::span<const access::UsageBucket> usage,
                                             size_t max_minutes) {
   ConsumerUsage result;
   result.consumer = std::string(consumer);
@@ -111,7 +111,7 @@ std::optional<ConsumerUsage> consumer_usage(std::string_view consumer,
 
   using OperationKey = std::tuple<std::string, std::string, std::string>;
   std::map<OperationKey, UsageTotals> operations;
-  for (const store::UsageBucket& bucket : usage) {
+  for (const access::UsageBucket& bucket : usage) {
     if (bucket.consumer != consumer) continue;
     operations[OperationKey{bucket.service, bucket.operation, bucket.version}].add(bucket);
     result.minutes.push_back(bucket);
@@ -123,7 +123,7 @@ std::optional<ConsumerUsage> consumer_usage(std::string_view consumer,
         OperationUsage{std::get<0>(key), std::get<1>(key), std::get<2>(key), std::move(totals)});
   }
   std::stable_sort(result.minutes.begin(), result.minutes.end(),
-                   [](const store::UsageBucket& a, const store::UsageBucket& b) {
+                   [](const access::UsageBucket& a, const access::UsageBucket& b) {
                      return std::tie(a.minute, a.service, a.operation, a.version, a.status_class) <
                             std::tie(b.minute, b.service, b.operation, b.version, b.status_class);
                    });
@@ -162,7 +162,7 @@ json consumer_usage_json(const ConsumerUsage& usage, core::TimePoint since,
     operations.push_back(std::move(row));
   }
   json minutes = json::array();
-  for (const store::UsageBucket& b : usage.minutes) {
+  for (const access::UsageBucket& b : usage.minutes) {
     minutes.push_back(
         {{"minute", core::format_rfc3339(core::TimePoint(std::chrono::seconds(b.minute)))},
          {"service", b.service},

@@ -39,7 +39,7 @@ struct UsageTotals {
   std::map<std::string, uint64_t> by_class{{"2xx", 0}, {"3xx", 0}, {"4xx", 0}, {"5xx", 0}};
   std::optional<core::TimePoint> first_seen;
   std::optional<core::TimePoint> last_seen;
-  void add(const store::UsageBucket& bucket);
+  void add(const access::UsageBucket& bucket);
 };
 
 // One row of GET /v1/consumers.
@@ -59,8 +59,8 @@ struct ConsumerSummary {
 
 // Every consumer with usage among `usage`, and — when `include_idle` — every consumer
 // that has keys but no usage (all counts zero, no first/last seen). Sorted by name.
-std::vector<ConsumerSummary> summarize_consumers(std::span<const store::ApiKeyRecord> keys,
-                                                 std::span<const store::UsageBucket> usage,
+std::vector<ConsumerSummary> summarize_consumers(std::span<const access::ApiKeyRecord> keys,
+                                                 std::span<const access::UsageBucket> usage,
                                                  bool include_idle);
 
 // One operation row of GET /v1/consumers/{name}/usage.
@@ -79,15 +79,15 @@ struct ConsumerUsage {
   std::vector<OperationUsage> operations;  // by service, operation, version
   // The consumer's buckets by minute (then service, operation, version, status class): the
   // newest `max_minutes` of them when there are more, with minutes_truncated set.
-  std::vector<store::UsageBucket> minutes;
+  std::vector<access::UsageBucket> minutes;
   bool minutes_truncated = false;
 };
 
 // `consumer`'s usage among `usage` (other consumers' buckets are ignored); nullopt when
 // the consumer has neither keys nor usage.
 std::optional<ConsumerUsage> consumer_usage(std::string_view consumer,
-                                            std::span<const store::ApiKeyRecord> keys,
-                                            std::span<const store::UsageBucket> usage,
+                                            std::span<const access::ApiKeyRecord> keys,
+                                            std::span<const access::UsageBucket> usage,
                                             size_t max_minutes);
 
 // {"since", ["service"], "consumers": [{name, contact, metadata, keys, services,

@@ -272,9 +272,9 @@ core::Result<KeyRequest> parse_key_request(std::string_view body) {
   return request;
 }
 
-store::ApiKeyRecord new_key_record(const KeyRequest& request, std::string id, std::string_view key,
-                                   core::TimePoint now) {
-  store::ApiKeyRecord record;
+access::ApiKeyRecord new_key_record(const KeyRequest& request, std::string id, std::string_view key,
+                                    core::TimePoint now) {
+  access::ApiKeyRecord record;
   record.id = std::move(id);
   record.consumer = request.consumer;
   record.contact = request.contact;
@@ -288,7 +288,7 @@ store::ApiKeyRecord new_key_record(const KeyRequest& request, std::string id, st
   return record;
 }
 
-json key_json(const store::ApiKeyRecord& record) {
+json key_json(const access::ApiKeyRecord& record) {
   json j{{"id", record.id},
          {"consumer", record.consumer},
          {"contact", record.contact},
@@ -303,7 +303,7 @@ json key_json(const store::ApiKeyRecord& record) {
   return j;
 }
 
-json created_key_json(const store::ApiKeyRecord& record, std::string_view key) {
+json created_key_json(const access::ApiKeyRecord& record, std::string_view key) {
   return json{{"id", record.id},
               {"key", key},
               {"consumer", record.consumer},

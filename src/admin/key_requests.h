@@ -51,14 +51,14 @@ core::Result<void> check_metadata_entry(std::string_view key, std::string_view v
 
 // The record to store for a new key: its hash and display prefix, never the key; rate and
 // quota in their canonical spelling (core::format_rate, core::format_quota).
-store::ApiKeyRecord new_key_record(const KeyRequest& request, std::string id, std::string_view key,
-                                   core::TimePoint now);
+access::ApiKeyRecord new_key_record(const KeyRequest& request, std::string id, std::string_view key,
+                                    core::TimePoint now);
 
 // {"id", "consumer", "contact", "metadata", "prefix", "rate", "quota", "preview",
 //  "created_at", "state": "active"|"revoked", ["revoked_at"]}: no key, no hash.
-nlohmann::json key_json(const store::ApiKeyRecord& record);
+nlohmann::json key_json(const access::ApiKeyRecord& record);
 // The 201 answer of POST /v1/keys: {"id", "key", "consumer", "contact", "metadata",
 // "prefix", "rate", "quota", "preview", "created_at"} — the only time the key is shown.
-nlohmann::json created_key_json(const store::ApiKeyRecord& record, std::string_view key);
+nlohmann::json created_key_json(const access::ApiKeyRecord& record, std::string_view key);
 
 }  // namespace glidepath::admin

@@ -38,12 +38,13 @@ std::vector<std::string> ImpactReport::affected_consumers() const {
 }
 
 ImpactReport assess_impact(const DiffReport& diff, std::string_view service, core::TimePoint since,
-                           std::span<const store::UsageBucket> usage,
-                           std::span<const store::ApiKeyRecord> keys) {
+                           std::span<const access::UsageBucket> usage,
+                           std::span<const access::ApiKeyRecord> keys) {
   // operation key → consumer → what it did there.
   std::map<std::string, std::map<std::string, Caller>> callers;
-  for (const store::UsageBucket& bucket : usage) {
-    if (bucket.service != service) continue;
+  const int64_t since_minute = core::epoch_second(since);
+  for (const access::UsageBucket& bucket : usage) {
+    if (bucket.service != service || bucket.minute < since_minute) continue;
     Caller& caller = callers[operation_key(bucket.operation)][bucket.consumer];
     caller.requests += bucket.count;
     caller.last_seen = std::max(caller.last_seen, bucket.last_seen);
@@ -87,8 +88,9 @@ std::string new_major_version_advice(std::string_view service) {
       service);
 }
 
-GateVerdict gate_verdict(const ImpactReport& impact, deploy::ContractPolicy policy) {
-  GateVerdict verdict;
+deploy::ContractObservation gate_verdict(const ImpactReport& impact,
+                                         deploy::ContractPolicy policy) {
+  deploy::ContractObservation verdict;
   if (impact.breaking.empty()) {
     verdict.summary = impact.warnings.empty() ? "no breaking changes"
                                               : fmt::format("no breaking changes, {} warning(s)",
@@ -114,7 +116,7 @@ GateVerdict gate_verdict(const ImpactReport& impact, deploy::ContractPolicy poli
       fmt::format("{} breaking change(s) ({}); {}", impact.breaking.size(), rules, who);
   const bool block = policy == deploy::ContractPolicy::block ||
                      (policy == deploy::ContractPolicy::block_if_used && !affected.empty());
-  verdict.kind = block ? GateVerdict::Kind::blocked : GateVerdict::Kind::warned;
+  verdict.verdict = block ? deploy::ContractVerdict::blocked : deploy::ContractVerdict::warned;
   if (block) verdict.summary += "; " + new_major_version_advice(impact.service);
   return verdict;
 }

@@ -16,10 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "access/records.h"
 #include "contract/diff.h"
 #include "core/clock.h"
 #include "deploy/deployment.h"
-#include "store/store.h"
+#include "deploy/reconcile.h"
 
 namespace glidepath::contract {
 
@@ -48,21 +49,17 @@ struct ImpactReport {
   bool used() const { return !affected_consumers().empty(); }
 };
 
-// `usage`: the service's buckets in the window (others are ignored); `keys`: every key,
-// for contacts.
+// `usage`: the service's buckets since `since` (other services' and older buckets are
+// ignored); `keys`: every key, for contacts.
 ImpactReport assess_impact(const DiffReport& diff, std::string_view service, core::TimePoint since,
-                           std::span<const store::UsageBucket> usage,
-                           std::span<const store::ApiKeyRecord> keys);
+                           std::span<const access::UsageBucket> usage,
+                           std::span<const access::ApiKeyRecord> keys);
 
 // The deployment gate (SPEC section 6): block stops on any breaking change; block_if_used
 // only when someone called an affected operation (an unused one is a warning); warn never
 // stops. The summary names the changes and consumers and suggests a new major version on
-// its own route.
-struct GateVerdict {
-  enum class Kind { passed, warned, blocked } kind = Kind::passed;
-  std::string summary;  // one line for the event log and the rollback reason
-};
-GateVerdict gate_verdict(const ImpactReport& impact, deploy::ContractPolicy policy);
+// its own route. The verdict is the deployment engine's own type: what reconcile reads.
+deploy::ContractObservation gate_verdict(const ImpactReport& impact, deploy::ContractPolicy policy);
 
 // "publish the change as a new major version on its own route (for example
 // v2.<host> or /v2<prefix>) and move consumers over" — the advice every report gives.

@@ -7,13 +7,13 @@
 namespace glidepath::contract {
 namespace {
 
-const char* verdict_name(GateVerdict::Kind kind) {
+const char* verdict_name(deploy::ContractVerdict kind) {
   switch (kind) {
-    case GateVerdict::Kind::passed:
+    case deploy::ContractVerdict::passed:
       return "pass";
-    case GateVerdict::Kind::warned:
+    case deploy::ContractVerdict::warned:
       return "warn";
-    case GateVerdict::Kind::blocked:
+    case deploy::ContractVerdict::blocked:
       return "block";
   }
   return "pass";
@@ -23,7 +23,7 @@ const char* verdict_name(GateVerdict::Kind kind) {
 
 std::string render_impact_json(const ImpactReport& impact, const ImpactContext& context) {
   using json = nlohmann::ordered_json;
-  const GateVerdict verdict = gate_verdict(impact, context.policy);
+  const deploy::ContractObservation verdict = gate_verdict(impact, context.policy);
   json breaking = json::array();
   for (const ImpactedChange& c : impact.breaking) {
     json entry = change_json(c.change);
@@ -53,7 +53,7 @@ std::string render_impact_json(const ImpactReport& impact, const ImpactContext& 
         {"affected_consumers", impact.affected_consumers().size()}}},
       {"gate",
        {{"policy", deploy::to_string(context.policy)},
-        {"verdict", verdict_name(verdict.kind)},
+        {"verdict", verdict_name(verdict.verdict)},
         {"summary", verdict.summary}}},
       {"breaking", std::move(breaking)},
       {"warnings", std::move(warnings)},

@@ -39,8 +39,8 @@ const config::VersionConfig* find_config_version(const config::ServiceConfig& se
   return service.find_version(name);
 }
 
-const store::DeployedVersion* find_added_version(const store::ServiceState& state,
-                                                 std::string_view name) {
+const deploy::DeployedVersion* find_added_version(const deploy::ServiceState& state,
+                                                  std::string_view name) {
   for (const auto& v : state.versions) {
     if (v.name == name) return &v;
   }
@@ -73,7 +73,7 @@ core::Result<void> Controller::resume() {
   last_event_id_ = *last;
   auto states = deps_.store->list_services();
   if (!states) return core::Failure{states.error()};
-  for (const store::ServiceState& state : *states)
+  for (const deploy::ServiceState& state : *states)
     services_[state.name] = state;
   auto active = deps_.store->active_deployments();
   if (!active) return core::Failure{active.error()};
@@ -153,7 +153,7 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
           a->deployment.canary_weight, a->deployment.spec.to_version));
     }
   }
-  store::ServiceState state;
+  deploy::ServiceState state;
   if (auto it = services_.find(request.service); it != services_.end()) {
     state = it->second;
   } else {
@@ -183,7 +183,7 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   }
   if (!in_config) {
     if (upstreams.empty()) {
-      const store::DeployedVersion* known = find_added_version(state, request.version);
+      const deploy::DeployedVersion* known = find_added_version(state, request.version);
       if (known == nullptr) {
         return invalid(fmt::format(
             "upstreams: required for version {}, which the config does not list", request.version));
@@ -191,8 +191,8 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
       upstreams = known->upstreams;
     }
     std::erase_if(state.versions,
-                  [&](const store::DeployedVersion& v) { return v.name == request.version; });
-    state.versions.push_back(store::DeployedVersion{request.version, upstreams, request.spec});
+                  [&](const deploy::DeployedVersion& v) { return v.name == request.version; });
+    state.versions.push_back(deploy::DeployedVersion{request.version, upstreams, request.spec});
   }
 
   deploy::DeploymentSpec spec;
@@ -286,7 +286,7 @@ void Controller::carry_out(Active& active, const deploy::ReconcileResult& result
       routing_[d.spec.service] = routing;
       if (deps_.publish(d.spec.service, routing)) active.applied_weight = weight->canary_weight;
     } else if (const auto* live = std::get_if<deploy::SetLiveVersion>(&action)) {
-      store::ServiceState& state = services_[d.spec.service];
+      deploy::ServiceState& state = services_[d.spec.service];
       state.name = d.spec.service;
       state.live_version = live->version;
       state.updated_at = deps_.clock->now();
@@ -355,7 +355,7 @@ std::string Controller::spec_path_of(const std::string& service, const std::stri
   }
   const auto state = services_.find(service);
   if (state == services_.end()) return {};
-  const store::DeployedVersion* added = find_added_version(state->second, version);
+  const deploy::DeployedVersion* added = find_added_version(state->second, version);
   return added != nullptr ? added->spec_path : std::string();
 }
 
@@ -369,7 +369,7 @@ core::Result<void> Controller::advance(Active& active, const deploy::ReconcileRe
   }
   const bool live_changed = result.deployment.state == DeploymentState::succeeded &&
                             active.deployment.state != DeploymentState::succeeded;
-  const store::ServiceState* service_update =
+  const deploy::ServiceState* service_update =
       live_changed ? &services_[result.deployment.spec.service] : nullptr;
   auto revision =
       deps_.store->save_deployment(result.deployment, active.revision, new_events, service_update);

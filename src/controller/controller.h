@@ -132,7 +132,7 @@ class Controller {
   mutable std::recursive_mutex mutex_;
   std::vector<std::unique_ptr<Active>> active_;
   std::map<std::string, gateway::ServiceRuntime> routing_;  // by service
-  std::map<std::string, store::ServiceState> services_;     // by service
+  std::map<std::string, deploy::ServiceState> services_;    // by service
   std::vector<EventListener> listeners_;
   int64_t last_event_id_ = 0;
 };

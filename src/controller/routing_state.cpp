@@ -6,10 +6,10 @@
 namespace glidepath::controller {
 
 std::vector<config::VersionConfig> added_versions(const config::ServiceConfig* service,
-                                                  const store::ServiceState* state) {
+                                                  const deploy::ServiceState* state) {
   std::vector<config::VersionConfig> out;
   if (state == nullptr) return out;
-  for (const store::DeployedVersion& v : state->versions) {
+  for (const deploy::DeployedVersion& v : state->versions) {
     if (service != nullptr && service->find_version(v.name) != nullptr) continue;
     config::VersionConfig added;
     added.name = v.name;
@@ -22,7 +22,7 @@ std::vector<config::VersionConfig> added_versions(const config::ServiceConfig* s
   return out;
 }
 
-gateway::ServiceRuntime routing_for(const config::Config& config, const store::ServiceState* state,
+gateway::ServiceRuntime routing_for(const config::Config& config, const deploy::ServiceState* state,
                                     const deploy::Deployment& d) {
   gateway::ServiceRuntime routing;
   const config::ServiceConfig* service = config.find_service(d.spec.service);
@@ -61,11 +61,11 @@ gateway::ServiceRuntime routing_for(const config::Config& config, const store::S
 }
 
 std::vector<std::pair<std::string, gateway::ServiceRuntime>> routing_from_store(
-    const config::Config& config, const std::vector<store::ServiceState>& states,
+    const config::Config& config, const std::vector<deploy::ServiceState>& states,
     const std::vector<store::StoredDeployment>& active) {
   std::map<std::string, gateway::ServiceRuntime> routing;
-  std::map<std::string, const store::ServiceState*> by_name;
-  for (const store::ServiceState& state : states) {
+  std::map<std::string, const deploy::ServiceState*> by_name;
+  for (const deploy::ServiceState& state : states) {
     const config::ServiceConfig* service = config.find_service(state.name);
     if (service == nullptr) continue;  // removed from the config: nothing to route
     by_name[state.name] = &state;

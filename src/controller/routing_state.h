@@ -20,19 +20,19 @@ namespace glidepath::controller {
 // upstreams and documents. A version the config lists routes per the config: in a fleet,
 // each process's config may point a version at its own upstreams.
 std::vector<config::VersionConfig> added_versions(const config::ServiceConfig* service,
-                                                  const store::ServiceState* state);
+                                                  const deploy::ServiceState* state);
 
 // The routing of `d`'s service while `d` runs or right after it ended: while it runs the
 // new version is the canary at d.canary_weight (routable by preview pins even at 0%);
 // once succeeded it is live; once rolled back or failed the old version is.
-gateway::ServiceRuntime routing_for(const config::Config& config, const store::ServiceState* state,
+gateway::ServiceRuntime routing_for(const config::Config& config, const deploy::ServiceState* state,
                                     const deploy::Deployment& d);
 
 // Every service's routing from the store's rows: the run-time state of each service the
 // config has (a live version the config does not know is ignored), overridden by its
 // active deployment, if any. Services the config no longer has are left out.
 std::vector<std::pair<std::string, gateway::ServiceRuntime>> routing_from_store(
-    const config::Config& config, const std::vector<store::ServiceState>& states,
+    const config::Config& config, const std::vector<deploy::ServiceState>& states,
     const std::vector<store::StoredDeployment>& active);
 
 }  // namespace glidepath::controller

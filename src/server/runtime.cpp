@@ -19,7 +19,7 @@
 #include "admin/admin_api.h"
 #include "admin/http_server.h"
 #include "admin/ui_requests.h"
-#include "contract/check.h"
+#include "controller/contract_gate.h"
 #include "controller/controller.h"
 #include "controller/hook_runner.h"
 #include "controller/routing_state.h"
@@ -239,7 +239,10 @@ struct Runtime::Impl {
         fmt::print(stderr, "warning: recording usage: {}\n", added.error().message);
       }
     }
-    if (auto flushed = key_registry.flush_quotas(*store, clock.now()); !flushed) {
+    const auto add = [this](std::string_view key_id, int64_t period_start, uint64_t n) {
+      return store->add_quota_usage(key_id, period_start, n);
+    };
+    if (auto flushed = key_registry.flush_quotas(add, clock.now()); !flushed) {
       fmt::print(stderr, "warning: recording quota counts: {}\n", flushed.error().message);
     }
   }
@@ -311,7 +314,7 @@ struct Runtime::Impl {
 
   // This gateway's counts of `second`, one window per series that had requests.
   void write_windows(int64_t second) {
-    std::vector<store::MetricWindow> windows;
+    std::vector<metrics::MetricWindow> windows;
     const std::vector<metrics::SeriesName> names = registry.names();
     for (size_t id = 0; id < names.size(); ++id) {
       metrics::SecondStats stats = history.at(static_cast<metrics::SeriesId>(id), second);
@@ -331,7 +334,7 @@ struct Runtime::Impl {
     if (!windows) return;  // those seconds stay missing: alarms see no data, not health
     merged_up_to = now_second;
     std::map<std::tuple<std::string, std::string, int64_t>, metrics::SecondStats> merged;
-    for (const store::MetricWindow& w : *windows) {
+    for (const metrics::MetricWindow& w : *windows) {
       metrics::SecondStats& into = merged[{w.service, w.version, w.second}];
       into.add(w.stats);
       into.latency.merge(w.stats.latency);
@@ -562,24 +565,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   // Loading and diffing large documents takes seconds: on a thread of its own.
   deps.check_contract = [raw](const std::string& service, const std::string& base_spec,
                               const std::string& revision_spec, deploy::ContractPolicy policy) {
-    return std::async(std::launch::async, [raw, service, base_spec, revision_spec, policy] {
-      const contract::GateVerdict verdict = contract::check_deployment(
-          *raw->store, service, base_spec, revision_spec, policy, raw->clock.now());
-      deploy::ContractObservation observed;
-      observed.summary = verdict.summary;
-      switch (verdict.kind) {
-        case contract::GateVerdict::Kind::passed:
-          observed.verdict = deploy::ContractVerdict::passed;
-          break;
-        case contract::GateVerdict::Kind::warned:
-          observed.verdict = deploy::ContractVerdict::warned;
-          break;
-        case contract::GateVerdict::Kind::blocked:
-          observed.verdict = deploy::ContractVerdict::blocked;
-          break;
-      }
-      return observed;
-    });
+    return controller::check_contract_async(*raw->store, service, base_spec, revision_spec, policy,
+                                            raw->clock.now());
   };
   if (impl->runs_controller) {
     impl->controller = std::make_unique<controller::Controller>(std::move(deps));

@@ -9,6 +9,11 @@
 #include "store/records_json.h"
 
 namespace glidepath::store::detail {
+
+using access::ApiKeyRecord;
+using access::UsageBucket;
+using deploy::ServiceState;
+using metrics::MetricWindow;
 namespace {
 
 bool is_sha256_hex(std::string_view text) {

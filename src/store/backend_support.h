@@ -77,21 +77,22 @@ core::Result<void> check_new_deployment(std::string_view context,
                                         const deploy::Deployment& deployment);
 core::Result<void> check_event_service(std::string_view context, std::string_view service);
 core::Result<void> check_usage_buckets(std::string_view context,
-                                       std::span<const UsageBucket> buckets);
+                                       std::span<const access::UsageBucket> buckets);
 core::Result<void> check_quota_increment(std::string_view context, uint64_t n);
 
 struct ApiKeyValues {
   std::string metadata_json;
   std::optional<int64_t> revoked_at_us;
 };
-core::Result<ApiKeyValues> api_key_values(std::string_view context, const ApiKeyRecord& key);
+core::Result<ApiKeyValues> api_key_values(std::string_view context,
+                                          const access::ApiKeyRecord& key);
 
 // Unlike the checks above, unwrapped: the caller adds its context.
 struct ServiceValues {
   std::string versions_json;
   std::optional<std::string> traffic_json;
 };
-core::Result<ServiceValues> service_values(const ServiceState& state);
+core::Result<ServiceValues> service_values(const deploy::ServiceState& state);
 
 // --- Rows → records ---
 
@@ -108,7 +109,7 @@ class Row {
 // Each reader names the columns its SELECT must list, in order.
 inline constexpr std::string_view kServiceColumns =
     "name, live_version, versions_json, traffic_json, updated_at_us";
-core::Result<ServiceState> read_service(const Row& row);
+core::Result<deploy::ServiceState> read_service(const Row& row);
 
 inline constexpr std::string_view kDeploymentColumns = "id, body, revision";
 core::Result<StoredDeployment> read_deployment(const Row& row);
@@ -120,16 +121,16 @@ EventRecord read_event(const Row& row);
 inline constexpr std::string_view kApiKeyColumns =
     "id, consumer, contact, metadata_json, key_hash, key_prefix, rate, quota, preview, "
     "created_at_us, revoked_at_us";
-core::Result<ApiKeyRecord> read_api_key(const Row& row);
+core::Result<access::ApiKeyRecord> read_api_key(const Row& row);
 
 inline constexpr std::string_view kUsageColumns =
     "consumer, service, operation, version, status_class, minute_start, requests, "
     "first_seen_us, last_seen_us";
-UsageBucket read_usage(const Row& row);
+access::UsageBucket read_usage(const Row& row);
 
 // Columns kMetricWindowColumns (metric_window_rows.h). Unwrapped: the caller adds its
 // context.
-core::Result<MetricWindow> read_metric_window(const Row& row);
+core::Result<metrics::MetricWindow> read_metric_window(const Row& row);
 
 // --- Explaining a refused write ---
 
@@ -155,7 +156,8 @@ core::Failure save_refusal(const deploy::Deployment& deployment, int64_t expecte
                            const std::optional<StoredRevision>& stored, std::string_view context);
 
 // The key to revoke, as found by its id: refuses a missing key and one already revoked.
-core::Result<ApiKeyRecord> key_to_revoke(std::string_view id, std::optional<ApiKeyRecord> found);
+core::Result<access::ApiKeyRecord> key_to_revoke(std::string_view id,
+                                                 std::optional<access::ApiKeyRecord> found);
 
 // --- Migrations ---
 

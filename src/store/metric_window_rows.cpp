@@ -11,6 +11,8 @@
 #include "metrics/window_codec.h"
 
 namespace glidepath::store {
+
+using metrics::MetricWindow;
 namespace {
 
 constexpr uint64_t kMaxStorable = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());

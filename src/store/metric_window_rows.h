@@ -1,4 +1,4 @@
-// The row form of a MetricWindow (store.h) in the metric_windows table, shared by both
+// The row form of a metrics::MetricWindow (store.h) in the metric_windows table, shared by both
 // backends so they check and convert alike: the column list, the checks a window passes
 // before it is written, and the checks a stored row passes before it is handed out (other
 // processes write the table, so a row is not trusted to decode).
@@ -53,9 +53,9 @@ struct MetricWindowRow {
 // batch, named by its position and key), sorted by key so concurrent writers lock rows
 // in one order, and of windows with the same key only the last kept.
 core::Result<std::vector<MetricWindowRow>> metric_window_rows(
-    std::span<const MetricWindow> windows);
+    std::span<const metrics::MetricWindow> windows);
 
 // The window a stored row holds, or an error naming the row and what is wrong with it.
-core::Result<MetricWindow> metric_window_from_row(MetricWindowRow row);
+core::Result<metrics::MetricWindow> metric_window_from_row(MetricWindowRow row);
 
 }  // namespace glidepath::store

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 namespace glidepath::store {
+
+using deploy::DeployedVersion;
 namespace {
 
 using nlohmann::json;

@@ -13,8 +13,9 @@
 
 namespace glidepath::store {
 
-core::Result<std::string> versions_to_json_text(const std::vector<DeployedVersion>& versions);
-core::Result<std::vector<DeployedVersion>> versions_from_json_text(std::string_view text);
+core::Result<std::string> versions_to_json_text(
+    const std::vector<deploy::DeployedVersion>& versions);
+core::Result<std::vector<deploy::DeployedVersion>> versions_from_json_text(std::string_view text);
 
 core::Result<std::string> traffic_to_json_text(const std::map<std::string, int>& traffic);
 core::Result<std::map<std::string, int>> traffic_from_json_text(std::string_view text);

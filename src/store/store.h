@@ -1,6 +1,8 @@
 // Where state is kept (SPEC sections 3, 5, 7 and 9): the runtime state of services, the
 // deployments and their event log, API keys, usage buckets, quota counters and a fleet's
-// per-second metric windows.
+// per-second metric windows. The records belong to the modules that mean them
+// (deploy/service_state.h, access/records.h, metrics/metric_window.h); the store keeps
+// them and declares only what is its own: revisions, the event log's ids, filters.
 //
 // One interface, one implementation per database (sqlite/ now, postgres/ for a fleet), and
 // one test suite (tests/store/store_contract.h) that every implementation must pass.
@@ -26,31 +28,14 @@
 #include <string_view>
 #include <vector>
 
+#include "access/records.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "deploy/deployment.h"
-#include "metrics/second_stats.h"
+#include "deploy/service_state.h"
+#include "metrics/metric_window.h"
 
 namespace glidepath::store {
-
-// A version that a deployment introduced (the config file lists the others).
-struct DeployedVersion {
-  std::string name;
-  std::vector<std::string> upstreams;  // host:port
-  std::string spec_path;               // its OpenAPI document, if any
-  friend bool operator==(const DeployedVersion&, const DeployedVersion&) = default;
-};
-
-// What deployments changed about a service; the config file holds the rest.
-struct ServiceState {
-  std::string name;
-  std::string live_version;
-  std::vector<DeployedVersion> versions;
-  // A fixed split (version → percent) that replaces the config file's `traffic`.
-  std::optional<std::map<std::string, int>> traffic;
-  core::TimePoint updated_at{};
-  friend bool operator==(const ServiceState&, const ServiceState&) = default;
-};
 
 // A deployment as stored, with the revision to pass back to save_deployment: every save
 // increments it, and a save that names an older revision is refused (optimistic
@@ -78,58 +63,10 @@ struct EventRecord {
   friend bool operator==(const EventRecord&, const EventRecord&) = default;
 };
 
-// An API key (SPEC section 5). The key itself is never stored, only its hash.
-struct ApiKeyRecord {
-  std::string id;
-  std::string consumer;
-  std::string contact;
-  std::map<std::string, std::string> metadata;
-  std::string key_hash;              // lowercase hex of SHA-256 of the key, computed by the caller
-  std::string key_prefix;            // the key's first characters, for display
-  std::optional<std::string> rate;   // "100/s"
-  std::optional<std::string> quota;  // "100000/day"
-  bool preview = false;              // may pin a version with X-Glidepath-Version
-  core::TimePoint created_at{};
-  std::optional<core::TimePoint> revoked_at;
-  bool revoked() const { return revoked_at.has_value(); }
-  friend bool operator==(const ApiKeyRecord&, const ApiKeyRecord&) = default;
-};
-
-// Requests of one consumer × service × operation × version × status class in one minute
-// (SPEC section 5).
-struct UsageBucket {
-  std::string consumer;
-  std::string service;
-  std::string operation;  // "GET /orders/{id}"
-  std::string version;
-  std::string status_class;  // "2xx", "3xx", "4xx", "5xx"
-  int64_t minute = 0;        // epoch seconds of the minute's start
-  uint64_t count = 0;
-  core::TimePoint first_seen{};
-  core::TimePoint last_seen{};
-  friend bool operator==(const UsageBucket&, const UsageBucket&) = default;
-};
-
 struct UsageFilter {
   std::optional<std::string> consumer;
   std::optional<std::string> service;
   int64_t since_minute = 0;  // epoch seconds: buckets whose minute starts at or after this
-};
-
-// One gateway's counts for one series in one second (SPEC section 9): what a fleet's
-// gateways report and its controllers merge. Service and version are names as the config
-// file allows them (core::is_valid_name); the gateway id is 1-255 printable ASCII
-// characters without spaces. Counts, bytes and the latency sum must not exceed INT64_MAX
-// (the database's BIGINT), and the latency histogram must be one that
-// metrics::SparseHistogram::from_parts accepts, with no bucket count saturated by a merge,
-// so that what is read back equals what was written.
-struct MetricWindow {
-  std::string service;
-  std::string version;
-  int64_t second = 0;   // epoch second the counts belong to
-  std::string gateway;  // the reporting gateway's id
-  metrics::SecondStats stats;
-  friend bool operator==(const MetricWindow&, const MetricWindow&) = default;
 };
 
 class Store {
@@ -140,10 +77,10 @@ class Store {
   virtual core::Result<int> schema_version() = 0;
 
   // --- Services' runtime state ---
-  virtual core::Result<std::optional<ServiceState>> get_service(std::string_view name) = 0;
-  virtual core::Result<std::vector<ServiceState>> list_services() = 0;  // by name
+  virtual core::Result<std::optional<deploy::ServiceState>> get_service(std::string_view name) = 0;
+  virtual core::Result<std::vector<deploy::ServiceState>> list_services() = 0;  // by name
   // Inserts or replaces the whole record.
-  virtual core::Result<void> upsert_service(const ServiceState& state) = 0;
+  virtual core::Result<void> upsert_service(const deploy::ServiceState& state) = 0;
 
   // --- Deployments ---
   // Stores a new deployment at revision 1 and appends its events (the `created` event of
@@ -162,7 +99,7 @@ class Store {
   virtual core::Result<int64_t> save_deployment(const deploy::Deployment& deployment,
                                                 int64_t expected_revision,
                                                 std::span<const deploy::DeploymentEvent> new_events,
-                                                const ServiceState* service_update) = 0;
+                                                const deploy::ServiceState* service_update) = 0;
   core::Result<int64_t> save_deployment(const deploy::Deployment& deployment,
                                         int64_t expected_revision,
                                         std::span<const deploy::DeploymentEvent> new_events) {
@@ -189,23 +126,24 @@ class Store {
 
   // --- API keys ---
   // Refused when the id or the hash is already stored, or the hash is not 64 hex digits.
-  virtual core::Result<void> create_api_key(const ApiKeyRecord& key) = 0;
-  virtual core::Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;  // oldest first
-  virtual core::Result<std::optional<ApiKeyRecord>> get_api_key(std::string_view id) = 0;
+  virtual core::Result<void> create_api_key(const access::ApiKeyRecord& key) = 0;
+  virtual core::Result<std::vector<access::ApiKeyRecord>> list_api_keys() = 0;  // oldest first
+  virtual core::Result<std::optional<access::ApiKeyRecord>> get_api_key(std::string_view id) = 0;
   // Revoked keys are found too: the caller answers 403 for them (SPEC section 4).
-  virtual core::Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(
+  virtual core::Result<std::optional<access::ApiKeyRecord>> find_api_key_by_hash(
       std::string_view key_hash) = 0;
   // Sets revoked_at. An unknown id (is_not_found) or an already revoked key (is_conflict)
   // is an error. Returns the revoked record.
-  virtual core::Result<ApiKeyRecord> revoke_api_key(std::string_view id, core::TimePoint at) = 0;
+  virtual core::Result<access::ApiKeyRecord> revoke_api_key(std::string_view id,
+                                                            core::TimePoint at) = 0;
 
   // --- Usage ---
   // Adds each bucket's count to the stored one with the same key (consumer, service,
   // operation, version, status_class, minute) and widens first/last seen; one transaction.
   // A minute that is not a multiple of 60 refuses the whole batch.
-  virtual core::Result<void> add_usage(std::span<const UsageBucket> buckets) = 0;
+  virtual core::Result<void> add_usage(std::span<const access::UsageBucket> buckets) = 0;
   // Ordered by minute, then consumer, service, operation, version, status_class.
-  virtual core::Result<std::vector<UsageBucket>> query_usage(const UsageFilter& filter) = 0;
+  virtual core::Result<std::vector<access::UsageBucket>> query_usage(const UsageFilter& filter) = 0;
 
   // --- Quota counters (so quotas survive a restart) ---
   // Adds n to the key's counter for the period and returns the new total. The key must
@@ -220,13 +158,13 @@ class Store {
   // Writes the windows in one transaction; a window already stored for the same (service,
   // version, second, gateway) is replaced (a gateway re-sending after a lost reply), and
   // of two in one batch with the same key the later wins. One invalid window (see
-  // MetricWindow) refuses the whole batch, naming it.
-  virtual core::Result<void> put_metric_windows(std::span<const MetricWindow> windows) = 0;
+  // metrics::MetricWindow) refuses the whole batch, naming it.
+  virtual core::Result<void> put_metric_windows(std::span<const metrics::MetricWindow> windows) = 0;
   // Every gateway's windows with from_second <= second < to_second, ordered by second,
   // service, version, gateway (byte order). A stored row that does not decode is an error
   // naming the row.
-  virtual core::Result<std::vector<MetricWindow>> metric_windows(int64_t from_second,
-                                                                 int64_t to_second) = 0;
+  virtual core::Result<std::vector<metrics::MetricWindow>> metric_windows(int64_t from_second,
+                                                                          int64_t to_second) = 0;
   // Deletes windows older than `before_second`; returns how many went.
   virtual core::Result<uint64_t> prune_metric_windows(int64_t before_second) = 0;
 };

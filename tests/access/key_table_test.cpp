@@ -23,10 +23,10 @@ constexpr int64_t kNowSeconds = 1'795'683'600;
 constexpr int64_t kDayStart = 1'795'651'200;
 const core::TimePoint kNow = core::from_epoch_micros(kNowSeconds * 1'000'000);
 
-store::ApiKeyRecord make_record(std::string id, std::string consumer, std::string_view key,
-                                std::optional<std::string> rate = std::nullopt,
-                                std::optional<std::string> quota = std::nullopt) {
-  store::ApiKeyRecord record;
+access::ApiKeyRecord make_record(std::string id, std::string consumer, std::string_view key,
+                                 std::optional<std::string> rate = std::nullopt,
+                                 std::optional<std::string> quota = std::nullopt) {
+  access::ApiKeyRecord record;
   record.id = std::move(id);
   record.consumer = std::move(consumer);
   record.contact = "ops@example.com";
@@ -139,7 +139,7 @@ TEST(KeyTable, DigestsSharingTheirFirstEightBytesProbeOnAndWrapAround) {
 
 TEST(KeyRegistry, BuildsATableOfEveryParsableRecord) {
   KeyRegistry registry;
-  std::vector<store::ApiKeyRecord> records = {
+  std::vector<access::ApiKeyRecord> records = {
       make_record("key_a", "acme", "gp_a", "10/s", "1000/day"),
       make_record("key_b", "globex", "gp_b"),
       make_record("key_r", "acme", "gp_r", "10/s"),
@@ -195,7 +195,7 @@ TEST(KeyRegistry, UpperCaseHashesAreFound) {
 
 TEST(KeyRegistry, AnUnparsableLimitFailsTheBuildNamingTheKey) {
   KeyRegistry registry;
-  const std::vector<store::ApiKeyRecord> good = {make_record("key_a", "acme", "gp_a", "2/s")};
+  const std::vector<access::ApiKeyRecord> good = {make_record("key_a", "acme", "gp_a", "2/s")};
   auto first = registry.build(good, no_stored_counts, kNow);
   ASSERT_TRUE(first.ok());
   KeyState* state = find_key(**first, "gp_a")->state;
@@ -203,7 +203,7 @@ TEST(KeyRegistry, AnUnparsableLimitFailsTheBuildNamingTheKey) {
   const std::pair<std::optional<std::string>, std::optional<std::string>> bad_limits[] = {
       {"lots", std::nullopt}, {std::nullopt, "5/fortnight"}};
   for (const auto& [rate, quota] : bad_limits) {
-    std::vector<store::ApiKeyRecord> records = good;
+    std::vector<access::ApiKeyRecord> records = good;
     records.push_back(make_record("key_bad", "acme", "gp_bad", rate, quota));
     auto failed = registry.build(records, no_stored_counts, kNow);
     ASSERT_FALSE(failed.ok());
@@ -229,7 +229,7 @@ TEST(KeyRegistry, ARevokedKeysLimitsAreNotLookedAt) {
 
 TEST(KeyRegistry, KeepsStateAcrossRebuilds) {
   KeyRegistry registry;
-  std::vector<store::ApiKeyRecord> records = {make_record("key_a", "acme", "gp_a", "2/s")};
+  std::vector<access::ApiKeyRecord> records = {make_record("key_a", "acme", "gp_a", "2/s")};
   auto first = registry.build(records, no_stored_counts, kNow);
   ASSERT_TRUE(first.ok());
   KeyState* state = find_key(**first, "gp_a")->state;
@@ -262,7 +262,7 @@ TEST(KeyRegistry, ReplacesStateWhenALimitChanges) {
   KeyRegistry registry;
   RecordingLoader loader;
   loader.counts[{"key_a", kDayStart}] = 40;
-  std::vector<store::ApiKeyRecord> records = {
+  std::vector<access::ApiKeyRecord> records = {
       make_record("key_a", "acme", "gp_a", "2/s", "100/day")};
   auto first = registry.build(records, loader.loader(), kNow);
   ASSERT_TRUE(first.ok());
@@ -313,7 +313,7 @@ TEST(KeyRegistry, ReplacesStateWhenALimitChanges) {
 
 TEST(KeyRegistry, ALoadErrorFailsTheBuild) {
   KeyRegistry registry;
-  const std::vector<store::ApiKeyRecord> records = {
+  const std::vector<access::ApiKeyRecord> records = {
       make_record("key_a", "acme", "gp_a", std::nullopt, "100/day")};
   auto failed = registry.build(
       records,
@@ -379,15 +379,15 @@ class QuotaStoreTest : public ::testing::Test {
     store_ = std::move(*opened);
   }
 
-  void create(const store::ApiKeyRecord& record) {
+  void create(const access::ApiKeyRecord& record) {
     auto created = store_->create_api_key(record);
     ASSERT_TRUE(created.ok()) << created.error().message;
   }
 
-  std::vector<store::ApiKeyRecord> stored_keys() {
+  std::vector<access::ApiKeyRecord> stored_keys() {
     auto keys = store_->list_api_keys();
     EXPECT_TRUE(keys.ok());
-    return keys.ok() ? *keys : std::vector<store::ApiKeyRecord>{};
+    return keys.ok() ? *keys : std::vector<access::ApiKeyRecord>{};
   }
 
   KeyRegistry::QuotaLoader loader() {
@@ -400,6 +400,13 @@ class QuotaStoreTest : public ::testing::Test {
     auto table = registry.build(stored_keys(), loader(), now);
     EXPECT_TRUE(table.ok()) << table.error().message;
     return table.ok() ? *table : std::shared_ptr<const KeyTable>(std::make_shared<KeyTable>());
+  }
+
+  // Quota counts go to the real store, as the runtime's flusher sends them.
+  KeyRegistry::QuotaWriter writer() {
+    return [this](std::string_view id, int64_t period_start, uint64_t n) {
+      return store_->add_quota_usage(id, period_start, n);
+    };
   }
 
   uint64_t stored_count(std::string_view id, int64_t period_start) {
@@ -427,11 +434,11 @@ TEST_F(QuotaStoreTest, CountsSurviveARestart) {
     auto table = build(gateway, kNow);
     QuotaCounter& counter = *find_key(*table, "gp_a")->state->quota;
     ASSERT_EQ(consume(counter, 4, kNowSeconds), 4);
-    ASSERT_TRUE(gateway.flush_quotas(*store_, kNow).ok());
+    ASSERT_TRUE(gateway.flush_quotas(writer(), kNow).ok());
     EXPECT_EQ(stored_count("key_a", kDayStart), 4u);
     ASSERT_EQ(consume(counter, 2, kNowSeconds), 2);
-    ASSERT_TRUE(gateway.flush_quotas(*store_, kNow).ok());
-    ASSERT_TRUE(gateway.flush_quotas(*store_, kNow).ok());  // nothing new: nothing added
+    ASSERT_TRUE(gateway.flush_quotas(writer(), kNow).ok());
+    ASSERT_TRUE(gateway.flush_quotas(writer(), kNow).ok());  // nothing new: nothing added
     EXPECT_EQ(stored_count("key_a", kDayStart), 6u);
   }
 
@@ -441,14 +448,14 @@ TEST_F(QuotaStoreTest, CountsSurviveARestart) {
   QuotaCounter& counter = *find_key(*table, "gp_a")->state->quota;
   EXPECT_EQ(counter.used(kNowSeconds), 6u);
   EXPECT_EQ(consume(counter, 10, kNowSeconds + 300), 4);
-  ASSERT_TRUE(restarted.flush_quotas(*store_, kNow).ok());
+  ASSERT_TRUE(restarted.flush_quotas(writer(), kNow).ok());
   EXPECT_EQ(stored_count("key_a", kDayStart), 10u);
 
   // The next day starts from zero, in the store too.
   const int64_t tomorrow = kDayStart + 86400;
   const core::TimePoint tomorrow_tp = core::from_epoch_micros(tomorrow * 1'000'000);
   EXPECT_EQ(consume(counter, 3, tomorrow), 3);
-  ASSERT_TRUE(restarted.flush_quotas(*store_, tomorrow_tp).ok());
+  ASSERT_TRUE(restarted.flush_quotas(writer(), tomorrow_tp).ok());
   EXPECT_EQ(stored_count("key_a", tomorrow), 3u);
   EXPECT_EQ(stored_count("key_a", kDayStart), 10u);
 }
@@ -464,18 +471,18 @@ TEST_F(QuotaStoreTest, GatewaysSharingAStoreCountEachOthersRequests) {
 
   ASSERT_EQ(consume(here, 3, kNowSeconds), 3);
   ASSERT_EQ(consume(there, 5, kNowSeconds), 5);
-  ASSERT_TRUE(first.flush_quotas(*store_, kNow).ok());   // store 3
-  ASSERT_TRUE(second.flush_quotas(*store_, kNow).ok());  // store 8: second absorbs 3
+  ASSERT_TRUE(first.flush_quotas(writer(), kNow).ok());   // store 3
+  ASSERT_TRUE(second.flush_quotas(writer(), kNow).ok());  // store 8: second absorbs 3
   EXPECT_EQ(there.used(kNowSeconds), 8u);
   ASSERT_EQ(consume(here, 1, kNowSeconds), 1);
-  ASSERT_TRUE(first.flush_quotas(*store_, kNow).ok());  // store 9: first absorbs 5
+  ASSERT_TRUE(first.flush_quotas(writer(), kNow).ok());  // store 9: first absorbs 5
   EXPECT_EQ(here.used(kNowSeconds), 9u);
   EXPECT_EQ(stored_count("key_a", kDayStart), 9u);
 
   EXPECT_EQ(consume(here, 5, kNowSeconds), 1);
   EXPECT_EQ(consume(there, 5, kNowSeconds), 2);  // it had not yet heard of the 10th
-  ASSERT_TRUE(first.flush_quotas(*store_, kNow).ok());
-  ASSERT_TRUE(second.flush_quotas(*store_, kNow).ok());
+  ASSERT_TRUE(first.flush_quotas(writer(), kNow).ok());
+  ASSERT_TRUE(second.flush_quotas(writer(), kNow).ok());
   EXPECT_EQ(stored_count("key_a", kDayStart), 12u);
   EXPECT_FALSE(here.try_consume(kNowSeconds).admitted);
   EXPECT_FALSE(there.try_consume(kNowSeconds).admitted);
@@ -492,13 +499,13 @@ TEST_F(QuotaStoreTest, CountsNotWrittenAreRetriedByTheNextFlush) {
   ASSERT_EQ(consume(*find_key(**table, "gp_a")->state->quota, 2, kNowSeconds), 2);
   ASSERT_EQ(consume(*find_key(**table, "gp_new")->state->quota, 3, kNowSeconds), 3);
 
-  const core::Result<void> flushed = gateway.flush_quotas(*store_, kNow);
+  const core::Result<void> flushed = gateway.flush_quotas(writer(), kNow);
   ASSERT_FALSE(flushed.ok());
   EXPECT_NE(flushed.error().message.find("key_new"), std::string::npos) << flushed.error().message;
   EXPECT_EQ(stored_count("key_a", kDayStart), 2u);  // the other keys were still written
 
   create(records.back());
-  ASSERT_TRUE(gateway.flush_quotas(*store_, kNow).ok());
+  ASSERT_TRUE(gateway.flush_quotas(writer(), kNow).ok());
   EXPECT_EQ(stored_count("key_new", kDayStart), 3u);
   EXPECT_EQ(stored_count("key_a", kDayStart), 2u);
 }

@@ -25,8 +25,8 @@ constexpr std::string_view kValidKey = "gp_validvalidvalidvalidvalidvalidvalidva
 constexpr std::string_view kRevokedKey = "gp_revokedrevokedrevokedrevokedrevokedrevokedrevokedre";
 constexpr std::string_view kUnknownKey = "gp_unknownunknownunknownunknownunknownunknownunknownun";
 
-store::ApiKeyRecord make_record(std::string id, std::string_view key) {
-  store::ApiKeyRecord record;
+access::ApiKeyRecord make_record(std::string id, std::string_view key) {
+  access::ApiKeyRecord record;
   record.id = std::move(id);
   record.consumer = "acme";
   record.key_hash = key_hash_hex(key);

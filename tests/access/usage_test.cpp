@@ -261,7 +261,7 @@ TEST(ToBuckets, MergesWorkersAndNamesEverything) {
   const auto buckets = to_buckets(deltas, consumer_name, series_name);
   ASSERT_EQ(buckets.size(), 2u);
 
-  store::UsageBucket acme;
+  access::UsageBucket acme;
   acme.consumer = "acme";
   acme.service = "orders";
   acme.operation = "GET /orders/{id}";

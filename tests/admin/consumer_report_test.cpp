@@ -18,9 +18,9 @@ using ::testing::StartsWith;
 
 const core::TimePoint kNow = core::TimePoint(hours(24 * 365 * 56));
 
-store::ApiKeyRecord key(std::string id, std::string consumer, std::string contact,
-                        core::TimePoint created, bool revoked = false) {
-  store::ApiKeyRecord k;
+access::ApiKeyRecord key(std::string id, std::string consumer, std::string contact,
+                         core::TimePoint created, bool revoked = false) {
+  access::ApiKeyRecord k;
   k.id = std::move(id);
   k.consumer = std::move(consumer);
   k.contact = std::move(contact);
@@ -30,10 +30,10 @@ store::ApiKeyRecord key(std::string id, std::string consumer, std::string contac
   return k;
 }
 
-store::UsageBucket bucket(std::string consumer, std::string service, std::string operation,
-                          std::string version, std::string status_class, core::TimePoint minute,
-                          uint64_t count) {
-  store::UsageBucket b;
+access::UsageBucket bucket(std::string consumer, std::string service, std::string operation,
+                           std::string version, std::string status_class, core::TimePoint minute,
+                           uint64_t count) {
+  access::UsageBucket b;
   b.consumer = std::move(consumer);
   b.service = std::move(service);
   b.operation = std::move(operation);
@@ -81,10 +81,10 @@ TEST(UsageTotals, AddsCountsErrorsClassesAndTimes) {
 }
 
 TEST(SummarizeConsumers, OneRowPerConsumerByNameWithDistinctLists) {
-  const std::vector<store::ApiKeyRecord> keys = {
+  const std::vector<access::ApiKeyRecord> keys = {
       key("k1", "zed", "zed@example.com", kNow - hours(5)),
   };
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("zed", "orders", "POST /orders", "v2", "2xx", kNow - minutes(3), 4),
       bucket("zed", "orders", "GET /orders", "v1", "2xx", kNow - minutes(2), 5),
       bucket("anonymous", "orders", "GET /orders", "v1", "2xx", kNow - minutes(2), 1),
@@ -110,11 +110,11 @@ TEST(SummarizeConsumers, OneRowPerConsumerByNameWithDistinctLists) {
 }
 
 TEST(SummarizeConsumers, IdleKeyHoldersOnlyWhenAsked) {
-  const std::vector<store::ApiKeyRecord> keys = {
+  const std::vector<access::ApiKeyRecord> keys = {
       key("k1", "idle", "idle@example.com", kNow - hours(5)),
       key("k2", "busy", "busy@example.com", kNow - hours(5)),
   };
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("busy", "orders", "GET /orders", "v1", "2xx", kNow - minutes(3), 4),
   };
   auto rows = summarize_consumers(keys, usage, true);
@@ -131,7 +131,7 @@ TEST(SummarizeConsumers, IdleKeyHoldersOnlyWhenAsked) {
 }
 
 TEST(SummarizeConsumers, ContactComesFromTheNewestActiveKey) {
-  const std::vector<store::ApiKeyRecord> keys = {
+  const std::vector<access::ApiKeyRecord> keys = {
       key("k1", "web", "first@example.com", kNow - hours(9)),
       key("k2", "web", "second@example.com", kNow - hours(8)),
       key("k3", "web", "revoked@example.com", kNow - hours(7), true),
@@ -150,10 +150,10 @@ TEST(SummarizeConsumers, ContactComesFromTheNewestActiveKey) {
 }
 
 TEST(ConsumerUsage, GroupsByOperationAndKeepsTheConsumersMinutes) {
-  const std::vector<store::ApiKeyRecord> keys = {
+  const std::vector<access::ApiKeyRecord> keys = {
       key("k1", "web", "web@example.com", kNow - hours(9)),
   };
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("web", "orders", "GET /orders", "v2", "2xx", kNow - minutes(1), 3),
       bucket("web", "orders", "GET /orders", "v1", "2xx", kNow - minutes(2), 4),
       bucket("other", "orders", "GET /orders", "v1", "2xx", kNow - minutes(2), 100),
@@ -187,10 +187,10 @@ TEST(ConsumerUsage, GroupsByOperationAndKeepsTheConsumersMinutes) {
 }
 
 TEST(ConsumerUsage, UnknownOnlyWithoutKeysAndUsage) {
-  const std::vector<store::ApiKeyRecord> keys = {
+  const std::vector<access::ApiKeyRecord> keys = {
       key("k1", "web", "web@example.com", kNow - hours(9)),
   };
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("anonymous", "orders", "GET /orders", "v1", "2xx", kNow - minutes(1), 3),
   };
   EXPECT_FALSE(consumer_usage("nobody", keys, usage, 100).has_value());
@@ -205,10 +205,10 @@ TEST(ConsumerUsage, UnknownOnlyWithoutKeysAndUsage) {
 }
 
 TEST(ConsumerReportJson, ShapesOfBothAnswers) {
-  const std::vector<store::ApiKeyRecord> keys = {
+  const std::vector<access::ApiKeyRecord> keys = {
       key("k1", "web", "web@example.com", kNow - hours(9)),
   };
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("anonymous", "orders", "GET /orders", "v1", "4xx", kNow - minutes(1), 3),
   };
   const json list =

@@ -30,10 +30,10 @@ int64_t minute_of(core::TimePoint t) {
   return core::epoch_second(std::chrono::floor<minutes>(t));
 }
 
-store::UsageBucket bucket(std::string consumer, std::string service, std::string operation,
-                          std::string version, std::string status_class, core::TimePoint at,
-                          uint64_t count) {
-  store::UsageBucket b;
+access::UsageBucket bucket(std::string consumer, std::string service, std::string operation,
+                           std::string version, std::string status_class, core::TimePoint at,
+                           uint64_t count) {
+  access::UsageBucket b;
   b.consumer = std::move(consumer);
   b.service = std::move(service);
   b.operation = std::move(operation);
@@ -93,7 +93,7 @@ class KeysApiTest : public ::testing::Test {
     return json::parse(r.body);
   }
 
-  void add_usage(const std::vector<store::UsageBucket>& buckets) {
+  void add_usage(const std::vector<access::UsageBucket>& buckets) {
     auto added = store_->add_usage(buckets);
     ASSERT_TRUE(added.ok()) << added.error().message;
   }
@@ -143,7 +143,7 @@ TEST_F(KeysApiTest, CreateShowsTheKeyOnceAndStoresOnlyItsHash) {
   auto stored = store_->get_api_key(id);
   ASSERT_TRUE(stored.ok()) << stored.error().message;
   ASSERT_TRUE(stored->has_value());
-  const store::ApiKeyRecord& record = **stored;
+  const access::ApiKeyRecord& record = **stored;
   EXPECT_EQ(record.key_hash, access::key_hash_hex(key));
   EXPECT_NE(record.key_hash, key);
   EXPECT_EQ(record.key_prefix, key.substr(0, access::kDisplayPrefixLength));
@@ -593,7 +593,7 @@ TEST(KeyRequest, TheRecordKeepsTheHashAndCanonicalLimits) {
           "quota": "5000/hour", "metadata": null, "preview": null})");
   ASSERT_TRUE(request.ok()) << request.error().message;
   const std::string key = "gp_" + std::string(52, 'a');
-  const store::ApiKeyRecord record = new_key_record(*request, "key_1", key, kStart);
+  const access::ApiKeyRecord record = new_key_record(*request, "key_1", key, kStart);
   EXPECT_EQ(record.id, "key_1");
   EXPECT_EQ(record.key_hash, access::key_hash_hex(key));
   EXPECT_EQ(record.key_prefix, "gp_aaaaa");

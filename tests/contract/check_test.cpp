@@ -1,5 +1,6 @@
-// The deployment gate end to end below the controller: two documents on disk, usage and
-// keys in a real (SQLite) store, the verdict per policy.
+// The deployment gate below the controller: two documents on disk, usage and keys as
+// values (tests/controller/contract_gate_test.cpp reads them from a real store), the
+// verdict per policy.
 #include "contract/check.h"
 
 #include <gtest/gtest.h>
@@ -7,8 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-
-#include "store/sqlite/sqlite_store.h"
 
 namespace glidepath::contract {
 namespace {
@@ -56,14 +55,11 @@ class CheckTest : public testing::Test {
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "v1.yaml") << kV1;
     std::ofstream(dir_ / "v2.yaml") << kV2;
-    auto opened = store::open_sqlite_store(":memory:");
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(*opened);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void used_by(const std::string& consumer, core::TimePoint at) {
-    store::UsageBucket b;
+    access::UsageBucket b;
     b.consumer = consumer;
     b.service = "orders";
     b.operation = "GET /orders/{id}";
@@ -72,42 +68,46 @@ class CheckTest : public testing::Test {
     b.minute = core::epoch_second(std::chrono::floor<std::chrono::minutes>(at));
     b.count = 12;
     b.first_seen = b.last_seen = at;
-    ASSERT_TRUE(store_->add_usage(std::vector<store::UsageBucket>{b}).ok());
+    usage_.push_back(b);
   }
 
-  GateVerdict check(deploy::ContractPolicy policy, std::string v2 = "v2.yaml") {
-    return check_deployment(*store_, "orders", (dir_ / "v1.yaml").string(), (dir_ / v2).string(),
-                            policy, kNow);
+  deploy::ContractObservation check(deploy::ContractPolicy policy, std::string v2 = "v2.yaml") {
+    const ConsumerUsage usage{usage_since(kNow), usage_, {}};
+    return check_deployment("orders", (dir_ / "v1.yaml").string(), (dir_ / v2).string(), policy,
+                            usage, kNow);
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
+  std::vector<access::UsageBucket> usage_;
 };
 
 TEST_F(CheckTest, ABreakingChangeSomeoneUsesBlocksAndNamesThem) {
   used_by("acme", kNow - std::chrono::hours(24 * 3));
-  const GateVerdict verdict = check(deploy::ContractPolicy::block_if_used);
-  EXPECT_EQ(verdict.kind, GateVerdict::Kind::blocked) << verdict.summary;
+  const deploy::ContractObservation verdict = check(deploy::ContractPolicy::block_if_used);
+  EXPECT_EQ(verdict.verdict, deploy::ContractVerdict::blocked) << verdict.summary;
   EXPECT_NE(verdict.summary.find("acme"), std::string::npos) << verdict.summary;
   EXPECT_NE(verdict.summary.find("GET /orders/{orderId}"), std::string::npos) << verdict.summary;
 }
 
 TEST_F(CheckTest, UsageOlderThanTheWindowDoesNotCount) {
   used_by("acme", kNow - std::chrono::hours(24 * 45));
-  EXPECT_EQ(check(deploy::ContractPolicy::block_if_used).kind, GateVerdict::Kind::warned);
-  EXPECT_EQ(check(deploy::ContractPolicy::block).kind, GateVerdict::Kind::blocked);
+  EXPECT_EQ(check(deploy::ContractPolicy::block_if_used).verdict, deploy::ContractVerdict::warned);
+  EXPECT_EQ(check(deploy::ContractPolicy::block).verdict, deploy::ContractVerdict::blocked);
 }
 
 TEST_F(CheckTest, TheSameDocumentPasses) {
   used_by("acme", kNow);
-  EXPECT_EQ(check(deploy::ContractPolicy::block, "v1.yaml").kind, GateVerdict::Kind::passed);
+  EXPECT_EQ(check(deploy::ContractPolicy::block, "v1.yaml").verdict,
+            deploy::ContractVerdict::passed);
 }
 
 TEST_F(CheckTest, AnUnreadableDocumentIsNotAPass) {
-  const GateVerdict verdict = check(deploy::ContractPolicy::block_if_used, "missing.yaml");
-  EXPECT_EQ(verdict.kind, GateVerdict::Kind::blocked);
+  const deploy::ContractObservation verdict =
+      check(deploy::ContractPolicy::block_if_used, "missing.yaml");
+  EXPECT_EQ(verdict.verdict, deploy::ContractVerdict::blocked);
   EXPECT_NE(verdict.summary.find("could not be checked"), std::string::npos) << verdict.summary;
-  EXPECT_EQ(check(deploy::ContractPolicy::warn, "missing.yaml").kind, GateVerdict::Kind::warned);
+  EXPECT_EQ(check(deploy::ContractPolicy::warn, "missing.yaml").verdict,
+            deploy::ContractVerdict::warned);
 }
 
 }  // namespace

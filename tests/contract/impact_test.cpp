@@ -22,9 +22,9 @@ Change breaking(std::string method, std::string path, std::string rule) {
   return c;
 }
 
-store::UsageBucket bucket(std::string consumer, std::string operation, std::string version,
-                          uint64_t count, int minute_offset = 0, std::string service = "orders") {
-  store::UsageBucket b;
+access::UsageBucket bucket(std::string consumer, std::string operation, std::string version,
+                           uint64_t count, int minute_offset = 0, std::string service = "orders") {
+  access::UsageBucket b;
   b.consumer = std::move(consumer);
   b.service = std::move(service);
   b.operation = std::move(operation);
@@ -37,8 +37,8 @@ store::UsageBucket bucket(std::string consumer, std::string operation, std::stri
   return b;
 }
 
-store::ApiKeyRecord key(std::string consumer, std::string contact, int created_offset) {
-  store::ApiKeyRecord k;
+access::ApiKeyRecord key(std::string consumer, std::string contact, int created_offset) {
+  access::ApiKeyRecord k;
   k.id = "key_" + consumer + std::to_string(created_offset);
   k.consumer = std::move(consumer);
   k.contact = std::move(contact);
@@ -62,7 +62,7 @@ TEST(Impact, BreakingChangesListWhoCalledTheOperationWithContactsAndCounts) {
   diff.changes.push_back(info);
 
   // Recorded against the live version's template, whose parameter has another name.
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("acme", "GET /orders/{id}", "v1", 40),
       bucket("acme", "GET /orders/{id}", "v2", 2, 5),
       bucket("globex", "GET /orders/{id}", "v1", 90, 3),
@@ -70,9 +70,9 @@ TEST(Impact, BreakingChangesListWhoCalledTheOperationWithContactsAndCounts) {
       bucket("initech", "GET /orders", "v1", 500),                     // another operation
       bucket("umbrella", "GET /orders/{id}", "v1", 7, 0, "payments"),  // another service
   };
-  const std::vector<store::ApiKeyRecord> keys = {key("acme", "old@acme.example", 0),
-                                                 key("acme", "api@acme.example", 10),
-                                                 key("globex", "https://globex.example", 0)};
+  const std::vector<access::ApiKeyRecord> keys = {key("acme", "old@acme.example", 0),
+                                                  key("acme", "api@acme.example", 10),
+                                                  key("globex", "https://globex.example", 0)};
   const ImpactReport report = assess_impact(diff, "orders", kT0, usage, keys);
 
   ASSERT_EQ(report.breaking.size(), 2u);
@@ -97,7 +97,7 @@ TEST(Impact, BreakingChangesListWhoCalledTheOperationWithContactsAndCounts) {
 TEST(Impact, FoldedLiteralPathsMeetTemplatesOfTheSameShape) {
   DiffReport diff;
   diff.changes = {breaking("GET", "/orders/{id}/items", "response-type-changed")};
-  const std::vector<store::UsageBucket> usage = {
+  const std::vector<access::UsageBucket> usage = {
       bucket("acme", "GET /orders/{id}/items", "v1", 3),
       bucket("acme", "POST /orders/{id}/items", "v1", 3)};
   const ImpactReport report = assess_impact(diff, "orders", kT0, usage, {});
@@ -108,19 +108,19 @@ TEST(Impact, FoldedLiteralPathsMeetTemplatesOfTheSameShape) {
 TEST(Impact, TheGateFollowsThePolicy) {
   DiffReport diff;
   diff.changes = {breaking("GET", "/orders/{id}", "response-property-removed")};
-  const std::vector<store::UsageBucket> used = {bucket("acme", "GET /orders/{id}", "v1", 3)};
+  const std::vector<access::UsageBucket> used = {bucket("acme", "GET /orders/{id}", "v1", 3)};
   const ImpactReport hit = assess_impact(diff, "orders", kT0, used, {});
   const ImpactReport unused = assess_impact(diff, "orders", kT0, {}, {});
   const ImpactReport clean = assess_impact(DiffReport{}, "orders", kT0, used, {});
 
-  using Kind = GateVerdict::Kind;
+  using Kind = deploy::ContractVerdict;
   using deploy::ContractPolicy;
-  EXPECT_EQ(gate_verdict(hit, ContractPolicy::block).kind, Kind::blocked);
-  EXPECT_EQ(gate_verdict(unused, ContractPolicy::block).kind, Kind::blocked);
-  EXPECT_EQ(gate_verdict(hit, ContractPolicy::block_if_used).kind, Kind::blocked);
-  EXPECT_EQ(gate_verdict(unused, ContractPolicy::block_if_used).kind, Kind::warned);
-  EXPECT_EQ(gate_verdict(hit, ContractPolicy::warn).kind, Kind::warned);
-  EXPECT_EQ(gate_verdict(clean, ContractPolicy::block).kind, Kind::passed);
+  EXPECT_EQ(gate_verdict(hit, ContractPolicy::block).verdict, Kind::blocked);
+  EXPECT_EQ(gate_verdict(unused, ContractPolicy::block).verdict, Kind::blocked);
+  EXPECT_EQ(gate_verdict(hit, ContractPolicy::block_if_used).verdict, Kind::blocked);
+  EXPECT_EQ(gate_verdict(unused, ContractPolicy::block_if_used).verdict, Kind::warned);
+  EXPECT_EQ(gate_verdict(hit, ContractPolicy::warn).verdict, Kind::warned);
+  EXPECT_EQ(gate_verdict(clean, ContractPolicy::block).verdict, Kind::passed);
 
   const std::string summary = gate_verdict(hit, ContractPolicy::block_if_used).summary;
   EXPECT_NE(summary.find("GET /orders/{id} response-property-removed"), std::string::npos);

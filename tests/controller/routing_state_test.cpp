@@ -61,7 +61,7 @@ TEST(RoutingState, TheDeploymentAloneNamesItsNewVersionsUpstreams) {
 TEST(RoutingState, AVersionInThisProcesssConfigRoutesToItsOwnUpstreams) {
   // In a fleet each gateway's config may point a version at its own upstreams.
   const auto config = config_with(kV1 + "      - {name: v2, upstreams: [127.0.0.1:7777]}\n");
-  store::ServiceState state;
+  deploy::ServiceState state;
   state.name = "orders";
   state.live_version = "v1";
   state.versions = {{"v2", {"127.0.0.1:9002"}, ""}};
@@ -84,11 +84,11 @@ TEST(RoutingState, FinishedDeploymentsLeaveOneLiveVersion) {
 
 TEST(RoutingState, FromTheStoreActiveDeploymentsOverrideServiceState) {
   const auto config = config_with(kV1);
-  store::ServiceState state;
+  deploy::ServiceState state;
   state.name = "orders";
   state.live_version = "v2";
   state.versions = {{"v2", {"127.0.0.1:9002"}, ""}};
-  store::ServiceState gone;
+  deploy::ServiceState gone;
   gone.name = "removed";
   gone.live_version = "v9";
 
@@ -113,7 +113,7 @@ TEST(RoutingState, FromTheStoreActiveDeploymentsOverrideServiceState) {
 
 TEST(RoutingState, ALiveVersionNoOneKnowsIsIgnored) {
   const auto config = config_with(kV1);
-  store::ServiceState state;
+  deploy::ServiceState state;
   state.name = "orders";
   state.live_version = "v7";
   const auto routing = routing_from_store(*config, {state}, {});

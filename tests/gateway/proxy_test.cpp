@@ -339,7 +339,7 @@ TEST_F(ProxyFixture, TheDeploymentsPreviewTokenLetsAHookPinTheNewVersion) {
 // table names who called what.
 TEST_F(ProxyFixture, KeysInTheSnapshotIdentifyCallersAndUsageIsDrained) {
   const std::string key = access::generate_key();
-  store::ApiKeyRecord record;
+  access::ApiKeyRecord record;
   record.id = "key_1";
   record.consumer = "acme";
   record.contact = "ops@acme.test";
@@ -347,7 +347,7 @@ TEST_F(ProxyFixture, KeysInTheSnapshotIdentifyCallersAndUsageIsDrained) {
   record.key_prefix = access::display_prefix(key);
   access::KeyRegistry keys;
   const auto no_quota = [](std::string_view, int64_t) -> core::Result<uint64_t> { return 0; };
-  const auto publish_keys = [&](const std::vector<store::ApiKeyRecord>& records,
+  const auto publish_keys = [&](const std::vector<access::ApiKeyRecord>& records,
                                 uint64_t generation) {
     auto table = keys.build(records, no_quota, core::SystemClock().now());
     ASSERT_TRUE(table.ok()) << table.error().message;

@@ -30,6 +30,9 @@
 #include "store_contract.h"
 
 namespace glidepath::store::testing {
+
+using deploy::ServiceState;
+using metrics::MetricWindow;
 namespace {
 
 using ::testing::HasSubstr;

@@ -15,6 +15,10 @@
 #include "store_contract.h"
 
 namespace glidepath::store::testing {
+
+using access::UsageBucket;
+using deploy::ServiceState;
+using metrics::MetricWindow;
 namespace {
 
 using ::testing::HasSubstr;

@@ -11,6 +11,10 @@
 
 namespace glidepath::store::testing {
 
+using access::ApiKeyRecord;
+using access::UsageBucket;
+using metrics::MetricWindow;
+
 std::string backend_name(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param.name;
 }

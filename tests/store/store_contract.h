@@ -78,18 +78,18 @@ deploy::Deployment make_rich_deployment(const std::string& id, const std::string
                                         core::TimePoint started);
 
 // An API key whose hash is derived from `seed` (64 hex digits, unique per seed).
-ApiKeyRecord make_api_key(const std::string& id, const std::string& consumer, int seed,
-                          core::TimePoint created);
+access::ApiKeyRecord make_api_key(const std::string& id, const std::string& consumer, int seed,
+                                  core::TimePoint created);
 
-UsageBucket make_bucket(const std::string& consumer, const std::string& service,
-                        const std::string& operation, const std::string& status_class,
-                        int64_t minute, uint64_t count, core::TimePoint first_seen,
-                        core::TimePoint last_seen);
+access::UsageBucket make_bucket(const std::string& consumer, const std::string& service,
+                                const std::string& operation, const std::string& status_class,
+                                int64_t minute, uint64_t count, core::TimePoint first_seen,
+                                core::TimePoint last_seen);
 
 // A window whose counts, bytes and latency histogram (several buckets, one past the
 // layout's end when `seed` is odd) all derive from `seed`, so windows made with different
 // seeds differ in every field.
-MetricWindow make_window(const std::string& service, const std::string& version, int64_t second,
-                         const std::string& gateway, int seed);
+metrics::MetricWindow make_window(const std::string& service, const std::string& version,
+                                  int64_t second, const std::string& gateway, int seed);
 
 }  // namespace glidepath::store::testing

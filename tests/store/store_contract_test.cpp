@@ -18,6 +18,11 @@
 #include "store/migrations.h"
 
 namespace glidepath::store::testing {
+
+using access::UsageBucket;
+using deploy::DeployedVersion;
+using deploy::ServiceState;
+using metrics::MetricWindow;
 namespace {
 
 using deploy::DeploymentEvent;

@@ -14,6 +14,11 @@
 #include "store/postgres/pg_connection.h"
 
 namespace glidepath::store {
+
+using access::ApiKeyRecord;
+using access::UsageBucket;
+using deploy::ServiceState;
+using metrics::MetricWindow;
 namespace {
 
 using core::Result;

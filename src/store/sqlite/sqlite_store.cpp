@@ -15,6 +15,11 @@
 #include "store/sqlite/sqlite_connection.h"
 
 namespace glidepath::store {
+
+using access::ApiKeyRecord;
+using access::UsageBucket;
+using deploy::ServiceState;
+using metrics::MetricWindow;
 namespace {
 
 using core::Result;
