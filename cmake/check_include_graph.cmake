@@ -13,6 +13,8 @@ cmake_minimum_required(VERSION 3.25)
 set(rules
   # The data plane and every pure module stay away from the database.
   "core,http,metrics,deploy,config,yaml,access,contract,gateway,routing!store"
+  # The deployment engine and its controller speak their own language, not the gateway's.
+  "deploy,controller!gateway"
   # Nothing below the wiring knows how it is wired.
   "core,http,metrics,deploy,config,yaml,access,contract,gateway,routing,store,controller,admin!serve")
 

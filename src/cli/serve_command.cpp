@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "config/loader.h"
 #include "core/units.h"
-#include "server/runtime.h"
+#include "serve/runtime.h"
 
 namespace glidepath::cli {
 
@@ -41,18 +41,18 @@ int run_serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  server::RuntimeOptions runtime_options;
-  runtime_options.role = options.role == "gateway"      ? server::Role::gateway
-                         : options.role == "controller" ? server::Role::controller
-                                                        : server::Role::all;
+  serve::RuntimeOptions runtime_options;
+  runtime_options.role = options.role == "gateway"      ? serve::Role::gateway
+                         : options.role == "controller" ? serve::Role::controller
+                                                        : serve::Role::all;
   runtime_options.name = options.name;
-  auto runtime = server::Runtime::start(loaded.config, runtime_options);
+  auto runtime = serve::Runtime::start(loaded.config, runtime_options);
   if (!runtime) {
     fmt::print(stderr, "error: {}\n", runtime.error().message);
     return kFailed;
   }
   const auto& config = *loaded.config;
-  if (runtime_options.role != server::Role::controller) {
+  if (runtime_options.role != serve::Role::controller) {
     fmt::print("gateway listening on {}\n",
                core::format_host_port({config.gateway.listen.host, (*runtime)->gateway_port()}));
   }

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/hook_runner.h"
-#include "controller/routing_state.h"
 #include "core/ids.h"
 #include "core/units.h"
 #include "deploy/alarm_evaluation.h"
@@ -37,14 +36,6 @@ core::Failure invalid(std::string message) {
 const config::VersionConfig* find_config_version(const config::ServiceConfig& service,
                                                  std::string_view name) {
   return service.find_version(name);
-}
-
-const deploy::DeployedVersion* find_added_version(const deploy::ServiceState& state,
-                                                  std::string_view name) {
-  for (const auto& v : state.versions) {
-    if (v.name == name) return &v;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -83,10 +74,9 @@ core::Result<void> Controller::resume() {
     a->deployment = std::move(stored.deployment);
     a->revision = stored.revision;
     // Put traffic back where the stored state says it was before anything else moves.
-    const gateway::ServiceRuntime routing = routing_for(a->deployment);
-    routing_[a->deployment.spec.service] = routing;
-    if (auto published = deps_.publish(a->deployment.spec.service, routing); published) {
-      a->applied_weight = routing.canary.empty() ? 0 : routing.canary_weight;
+    const deploy::RoutingIntent intent = intent_for(a->deployment);
+    if (auto published = deps_.publish(a->deployment.spec.service, intent); published) {
+      a->applied_weight = intent.canary.empty() ? 0 : intent.canary_weight;
     }
     // The event log says where a restarted controller picked the deployment up.
     const deploy::DeploymentEvent resumed{
@@ -106,17 +96,9 @@ core::Result<void> Controller::resume() {
   return {};
 }
 
-gateway::ServiceRuntime Controller::routing_for(const Deployment& d) const {
+deploy::RoutingIntent Controller::intent_for(const Deployment& d) const {
   const auto state = services_.find(d.spec.service);
-  return controller::routing_for(*deps_.config, state == services_.end() ? nullptr : &state->second,
-                                 d);
-}
-
-std::optional<gateway::ServiceRuntime> Controller::routing_of(const std::string& service) const {
-  std::lock_guard lock(mutex_);
-  auto it = routing_.find(service);
-  if (it == routing_.end()) return std::nullopt;
-  return it->second;
+  return deploy::deployment_intent(state == services_.end() ? nullptr : &state->second, d);
 }
 
 std::optional<Deployment> Controller::active_of(const std::string& service) const {
@@ -183,7 +165,7 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   }
   if (!in_config) {
     if (upstreams.empty()) {
-      const deploy::DeployedVersion* known = find_added_version(state, request.version);
+      const deploy::DeployedVersion* known = state.find_version(request.version);
       if (known == nullptr) {
         return invalid(fmt::format(
             "upstreams: required for version {}, which the config does not list", request.version));
@@ -244,6 +226,9 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
   a->revision = stored->revision;
   Active& active = *a;
   active_.push_back(std::move(a));
+  // The new version is routable from now on, at 0% of public traffic: a preview pin
+  // reaches it while its contract is checked and its pre-traffic hook runs.
+  if (deps_.publish(request.service, intent_for(active.deployment))) active.applied_weight = 0;
   const deploy::ReconcileResult result = deploy::reconcile(active.deployment, observe(active), now);
   const Deployment after = result.deployment;
   if (auto advanced = advance(active, result, {}); !advanced)
@@ -281,18 +266,16 @@ void Controller::carry_out(Active& active, const deploy::ReconcileResult& result
   for (const deploy::Action& action : result.actions) {
     if (const auto* weight = std::get_if<deploy::SetCanaryWeight>(&action)) {
       // Traffic moves first, the database write follows: a rollback never waits on disk.
-      gateway::ServiceRuntime routing = routing_for(d);
-      routing.canary_weight = weight->canary_weight;
-      routing_[d.spec.service] = routing;
-      if (deps_.publish(d.spec.service, routing)) active.applied_weight = weight->canary_weight;
+      deploy::RoutingIntent intent = intent_for(d);
+      intent.canary_weight = weight->canary_weight;
+      if (deps_.publish(d.spec.service, intent)) active.applied_weight = weight->canary_weight;
     } else if (const auto* live = std::get_if<deploy::SetLiveVersion>(&action)) {
       deploy::ServiceState& state = services_[d.spec.service];
       state.name = d.spec.service;
       state.live_version = live->version;
       state.updated_at = deps_.clock->now();
-      gateway::ServiceRuntime routing = routing_for(d);  // d is succeeded: live = to_version
-      routing_[d.spec.service] = routing;
-      if (deps_.publish(d.spec.service, routing)) active.applied_weight = 0;
+      // d is succeeded: the intent makes to_version live.
+      if (deps_.publish(d.spec.service, intent_for(d))) active.applied_weight = 0;
     } else if (const auto* hook = std::get_if<deploy::StartHook>(&action)) {
       HookCall call;
       call.deployment_id = d.id;
@@ -355,7 +338,7 @@ std::string Controller::spec_path_of(const std::string& service, const std::stri
   }
   const auto state = services_.find(service);
   if (state == services_.end()) return {};
-  const deploy::DeployedVersion* added = find_added_version(state->second, version);
+  const deploy::DeployedVersion* added = state->second.find_version(version);
   return added != nullptr ? added->spec_path : std::string();
 }
 

@@ -19,7 +19,8 @@
 #include "core/result.h"
 #include "deploy/deployment.h"
 #include "deploy/reconcile.h"
-#include "gateway/routing.h"
+#include "deploy/routing_intent.h"
+#include "deploy/service_state.h"
 #include "store/store.h"
 
 namespace glidepath::metrics {
@@ -45,10 +46,11 @@ struct DeploymentRequest {
   bool allow_breaking = false;
 };
 
-// Publishes a service's routing (live version, added versions, canary and weight) to the
-// gateway and returns once every worker routes with it: the weight is then applied.
-using RoutingPublisher =
-    std::function<core::Result<void>(const std::string& service, const gateway::ServiceRuntime&)>;
+// Publishes a service's routing intent (routing/publisher.h in `serve`) and returns once
+// every worker routes with it: the weight is then applied. The controller names no
+// gateway type: what the data plane makes of an intent is the publisher's business.
+using IntentPublisher =
+    std::function<core::Result<void>(const std::string& service, const deploy::RoutingIntent&)>;
 
 // Receives every event the store appended (server-sent events on /v1/events).
 using EventListener = std::function<void(const store::EventRecord&)>;
@@ -59,7 +61,7 @@ struct ControllerDeps {
   const metrics::MetricsHistory* history = nullptr;
   metrics::SeriesRegistry* registry = nullptr;
   HookRunner* hooks = nullptr;
-  RoutingPublisher publish;
+  IntentPublisher publish;
   const core::Clock* clock = nullptr;
   std::string gateway_url;  // told to hooks: "http://127.0.0.1:8080"
   // A deployment's contract gate (SPEC section 6): (service, the live version's spec path,
@@ -104,8 +106,6 @@ class Controller {
   // metrics collection (and by tests, with a ManualClock).
   void tick();
 
-  // The run-time routing state of a service (what the controller last published).
-  std::optional<gateway::ServiceRuntime> routing_of(const std::string& service) const;
   // The OpenAPI document a version of a service has: the config's, else the one the
   // deployment that added it gave; empty for none.
   std::string spec_path_of(const std::string& service, const std::string& version) const;
@@ -126,13 +126,12 @@ class Controller {
   void carry_out(Active& active, const deploy::ReconcileResult& result);
   void flush_events();
   void settle_rollback(Active& active, core::TimePoint now);
-  gateway::ServiceRuntime routing_for(const deploy::Deployment& d) const;
+  deploy::RoutingIntent intent_for(const deploy::Deployment& d) const;
 
   ControllerDeps deps_;
   mutable std::recursive_mutex mutex_;
   std::vector<std::unique_ptr<Active>> active_;
-  std::map<std::string, gateway::ServiceRuntime> routing_;  // by service
-  std::map<std::string, deploy::ServiceState> services_;    // by service
+  std::map<std::string, deploy::ServiceState> services_;  // by service
   std::vector<EventListener> listeners_;
   int64_t last_event_id_ = 0;
 };

@@ -20,7 +20,7 @@
 #include "controller/controller.h"
 #include "core/units.h"
 #include "http/client.h"
-#include "server/runtime.h"
+#include "serve/runtime.h"
 
 namespace glidepath::demo {
 
@@ -280,7 +280,7 @@ services:
     fmt::print(stderr, "demo: config: {}\n", loaded.errors.front().message);
     return 1;
   }
-  auto runtime = server::Runtime::start(loaded.config);
+  auto runtime = serve::Runtime::start(loaded.config);
   if (!runtime) {
     fmt::print(stderr, "demo: {}\n", runtime.error().message);
     return 1;
@@ -371,9 +371,10 @@ services:
   }
 
   report_consumers(say, admin_port);
-  say.say(fmt::format("dashboard: http://127.0.0.1:{}/ui/  admin API: http://127.0.0.1:{}  "
-                      "(try: glidepath status shop --admin http://127.0.0.1:{})",
-                      admin_port, admin_port, admin_port));
+  say.say(
+      fmt::format("dashboard: http://127.0.0.1:{}/ui/  admin API: http://127.0.0.1:{}  "
+                  "(try: glidepath status shop --admin http://127.0.0.1:{})",
+                  admin_port, admin_port, admin_port));
   if (options.keep) {
     say.say("--keep: everything keeps running; Ctrl-C to stop");
     signal(SIGINT, on_signal);

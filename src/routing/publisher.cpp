@@ -39,7 +39,8 @@ gateway::ServiceRuntime to_service_runtime(const config::ServiceConfig& service,
 
 RoutingPublisher::RoutingPublisher(Options options) : options_(std::move(options)) {
   if (!options_.specs) {
-    options_.specs = [](const std::string& path) -> std::shared_ptr<const access::OperationMatcher> {
+    options_.specs =
+        [](const std::string& path) -> std::shared_ptr<const access::OperationMatcher> {
       auto matcher = access::OperationMatcher::from_file(path);
       if (!matcher) {
         fmt::print(stderr, "warning: spec {}: {}; usage is recorded by literal path\n", path,

@@ -15,6 +15,7 @@
 #include "controller/hook_runner.h"
 #include "metrics/history.h"
 #include "metrics/series_registry.h"
+#include "routing/publisher.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace glidepath::admin {
@@ -48,18 +49,14 @@ services:
     auto store = store::open_sqlite_store(":memory:");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
-    rebuild({});
+    auto publisher = routing::RoutingPublisher::create({config_, &registry_, nullptr}, {}, nullptr);
+    ASSERT_TRUE(publisher.ok()) << publisher.error().message;
+    publisher_ = std::move(*publisher);
   }
 
   void TearDown() override {
     api_.reset();
     controller_.reset();
-  }
-
-  void rebuild(const std::vector<std::pair<std::string, gateway::ServiceRuntime>>& runtime) {
-    auto snapshot = gateway::build_snapshot(*config_, runtime, registry_, ++generation_);
-    ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
-    snapshot_ = *snapshot;
   }
 
   // The API with a controller (or without: deployment endpoints answer 503); `fleet`
@@ -74,17 +71,15 @@ services:
       deps.hooks = &hooks_;
       deps.clock = &clock_;
       deps.gateway_url = "http://127.0.0.1:8080";
-      deps.publish = [this](const std::string& service, const gateway::ServiceRuntime& routing) {
-        routing_[service] = routing;
-        rebuild({routing_.begin(), routing_.end()});
-        return core::Result<void>();
+      deps.publish = [this](const std::string& service, const deploy::RoutingIntent& intent) {
+        return publisher_->set_intent(service, intent);
       };
       controller_ = std::make_unique<controller::Controller>(std::move(deps));
       ASSERT_TRUE(controller_->resume().ok());
     }
     AdminDeps deps;
     deps.config = config_;
-    deps.snapshot = [this] { return snapshot_; };
+    deps.snapshot = [this] { return publisher_->snapshot(); };
     deps.gateway_stats = [] { return gateway::GatewayStats{}; };
     deps.store = store_.get();
     deps.registry = &registry_;
@@ -135,9 +130,7 @@ services:
   metrics::MetricsHistory history_;
   controller::HookRunner hooks_;
   core::ManualClock clock_{kStart};
-  std::map<std::string, gateway::ServiceRuntime> routing_;
-  uint64_t generation_ = 0;
-  std::shared_ptr<const gateway::Snapshot> snapshot_;
+  std::unique_ptr<routing::RoutingPublisher> publisher_;
   std::unique_ptr<controller::Controller> controller_;
   std::unique_ptr<AdminApi> api_;
 };

@@ -24,7 +24,7 @@ const core::TimePoint kStart = core::TimePoint(std::chrono::hours(24 * 365 * 56)
 
 struct Published {
   std::string service;
-  gateway::ServiceRuntime routing;
+  deploy::RoutingIntent routing;
 };
 
 class ControllerTest : public testing::Test {
@@ -72,7 +72,7 @@ services:
     deps.hooks = &hooks_;
     deps.clock = &clock_;
     deps.gateway_url = "http://127.0.0.1:8080";
-    deps.publish = [this](const std::string& service, const gateway::ServiceRuntime& routing) {
+    deps.publish = [this](const std::string& service, const deploy::RoutingIntent& routing) {
       published_.push_back({service, routing});
       // The real publisher interns series ids when it builds the snapshot.
       (void)registry_.intern(service, routing.live.empty() ? "v1" : routing.live);
@@ -200,6 +200,20 @@ TEST_F(ControllerTest, WithoutADocumentForBothVersionsThereIsNothingToCheck) {
   EXPECT_TRUE(contract_checks_.empty());
 }
 
+TEST_F(ControllerTest, TheNewVersionIsRoutableAtZeroFromTheMomentTheDeploymentIsCreated) {
+  // Preview pins reach the new version before any public traffic does (blue/green testing).
+  auto created = controller_->create(request_v2());
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_GE(published_.size(), 2u);
+  EXPECT_EQ(published_.front().service, "orders");
+  EXPECT_EQ(published_.front().routing.canary, "v2");
+  EXPECT_EQ(published_.front().routing.canary_weight, 0);
+  EXPECT_FALSE(published_.front().routing.preview_token.empty());
+  ASSERT_EQ(published_.front().routing.versions.size(), 1u);
+  EXPECT_EQ(published_.front().routing.versions[0].name, "v2");
+  EXPECT_EQ(published_.back().routing.canary_weight, 10);  // then the first step
+}
+
 TEST_F(ControllerTest, AHealthyCanaryShiftsThenPromotesTheNewVersion) {
   auto created = controller_->create(request_v2());
   ASSERT_TRUE(created.ok()) << created.error().message;
@@ -208,8 +222,8 @@ TEST_F(ControllerTest, AHealthyCanaryShiftsThenPromotesTheNewVersion) {
   ASSERT_FALSE(published_.empty());
   EXPECT_EQ(published_.back().routing.canary, "v2");
   EXPECT_EQ(published_.back().routing.canary_weight, 10);
-  ASSERT_EQ(published_.back().routing.added_versions.size(), 1u);
-  EXPECT_EQ(published_.back().routing.added_versions[0].name, "v2");
+  ASSERT_EQ(published_.back().routing.versions.size(), 1u);
+  EXPECT_EQ(published_.back().routing.versions[0].name, "v2");
 
   for (int i = 0; i < 61; ++i)
     second_passes(90, 10, 0);

@@ -99,6 +99,41 @@ TEST(DeploymentHooks, AnAsynchronousHttpHookWaitsForItsResult) {
   EXPECT_TRUE(has_event(done, "hook", "succeeded"));
 }
 
+// SPEC section 4: with `preview: anyone`, any caller may pin the version a deployment
+// brings, from the moment the deployment exists: a blue/green version is tested through
+// the preview header while the pre-traffic hook still runs, by callers without the
+// deployment's preview token as much as by the hook.
+TEST(DeploymentHooks, AnyoneMayPinTheNewVersionDuringPreTrafficWhenPreviewIsOpen) {
+  SampleBackend v1("v1");
+  SampleBackend v2("v2");
+  HookEndpoint endpoint(202);
+  ServeProcess serve(one_service(v1.address()) + "    preview: anyone\n");
+  const Json created = start_deployment(
+      serve, "orders",
+      {{"version", "v2"},
+       {"upstreams", {v2.address()}},
+       {"strategy", "BlueGreen"},
+       {"hooks", {{"pre_traffic", {{"http", endpoint.url("/validate")}, {"timeout", "60s"}}}}}});
+  const std::string id = created["id"];
+  const Json waiting = wait_for_state(serve, id, "pre_traffic", 5s);
+  EXPECT_EQ(waiting["canary_weight"], 0);
+
+  HttpClient client("127.0.0.1", serve.port());
+  const HttpResponse pinned = client.request("GET", "/orders/1", {{"X-Glidepath-Version", "v2"}});
+  ASSERT_TRUE(pinned.ok()) << pinned.error;
+  EXPECT_EQ(pinned.status, 200) << pinned.body;
+  EXPECT_EQ(pinned.header("X-Glidepath-Version"), "v2");
+  // Public traffic still goes to v1 only.
+  const HttpResponse plain = client.request("GET", "/orders/1");
+  EXPECT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.header("X-Glidepath-Version"), "v1");
+
+  const AdminReply r =
+      serve.post("/v1/deployments/" + id + "/abort", {{"reason", "preview checked"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(wait_until_finished(serve, id, 10s)["state"], "failed");
+}
+
 TEST(DeploymentHooks, AnAsynchronousHookCanReportFailure) {
   SampleBackend v1("v1");
   SampleBackend v2("v2");

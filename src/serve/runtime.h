@@ -1,6 +1,8 @@
-// `glidepath serve`: the process that wires the modules together — config, store,
-// routing snapshot, gateway workers, metrics collection and the admin API. Each module
-// does its own job; this one only connects them and owns their lifetimes.
+// `glidepath serve`: the process that wires the modules together — config, store, the
+// routing publisher, gateway workers, metrics collection, the controller, the admin API
+// and, in a fleet, the fleet's sync. Each of those owns its own state and is tested on
+// its own; this one only constructs them, owns the threads that drive them and stops them
+// in order.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,7 @@ namespace glidepath::controller {
 class Controller;
 }
 
-namespace glidepath::server {
+namespace glidepath::serve {
 
 // What a process of a fleet runs (SPEC section 9, `serve --role`). A single machine runs
 // everything; a fleet on PostgreSQL splits the gateways, which serve traffic from the
@@ -54,4 +56,4 @@ class Runtime {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace glidepath::server
+}  // namespace glidepath::serve
