@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <vector>
 
+#include "cli/text_output.h"
+#include "core/text.h"
 #include "http/client.h"
 
 namespace glidepath::cli {
@@ -120,6 +123,26 @@ int terminal_width() {
   winsize size{};
   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
   return 80;
+}
+
+std::string service_suggestion(const AdminClient& client, const std::string& typed) {
+  auto reply = client.get("/v1/services");
+  if (!reply || !reply->ok()) return "";
+  const nlohmann::json& body = reply->body;
+  const nlohmann::json* list = &body;
+  if (body.is_object()) {
+    const auto it = body.find("services");
+    if (it == body.end()) return "";
+    list = &*it;
+  }
+  if (!list->is_array()) return "";
+  std::vector<std::string> names;
+  for (const nlohmann::json& service : *list) {
+    const std::string name = json_text(service, "name");
+    if (!name.empty()) names.push_back(name);
+  }
+  const auto nearest = core::nearest_name(names, typed);
+  return nearest ? fmt::format("; did you mean '{}'?", *nearest) : "";
 }
 
 }  // namespace glidepath::cli

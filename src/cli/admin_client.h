@@ -71,6 +71,11 @@ void print_refused(const AdminReply& reply);
 const nlohmann::json* answered_object(const AdminClient& client,
                                       const core::Result<AdminReply>& reply);
 
+// "; did you mean 'orders'?" when `typed` is close to the name of a service the admin API
+// lists (GET /v1/services), for a 404 on a service; "" otherwise (also when the list
+// cannot be read).
+std::string service_suggestion(const AdminClient& client, const std::string& typed);
+
 // Whether standard output is a terminal (colour and live redraws only there), and its
 // width in columns (80 when unknown).
 bool stdout_is_tty();
