@@ -76,9 +76,13 @@ const nlohmann::json* answered_object(const AdminClient& client,
 // cannot be read).
 std::string service_suggestion(const AdminClient& client, const std::string& typed);
 
-// Whether standard output is a terminal (colour and live redraws only there), and its
-// width in columns (80 when unknown).
+// Whether standard output is a terminal (colour and live redraws only there).
 bool stdout_is_tty();
-int terminal_width();
+// The columns the live view may use, 0 for "do not cut": on a terminal its width (the
+// TIOCGWINSZ answer `tty_columns` when positive, else $COLUMNS `columns_env` when it is
+// a positive number, else 80); not on a terminal (a pipe, a file, a CI log) no limit.
+int output_width(bool tty, int tty_columns, const char* columns_env);
+// output_width for this process's standard output.
+int stdout_width();
 
 }  // namespace glidepath::cli

@@ -63,7 +63,7 @@ int run_status(const StatusOptions& options) {
   const bool tty = stdout_is_tty();
   ViewOptions view;
   view.color = tty && !options.admin.json;
-  view.width = tty ? terminal_width() : 200;
+  view.width = stdout_width();  // not a terminal: lines are not cut
 
   if (!options.watch) {
     view.max_events = 10;
