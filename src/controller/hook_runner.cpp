@@ -290,14 +290,16 @@ CommandOutcome run_command(const HookCall& call, pid_t& pid_slot, const bool& ki
   fcntl(out_fd, F_SETFL, O_NONBLOCK);
   std::string_view unwritten = call.payload;
   if (unwritten.empty()) close_fd(in_fd);
+  // At most 64 KiB a turn: something the hook left running may write without end.
   auto drain_output = [&] {
     char buffer[4096];
-    ssize_t n;
-    while ((n = read(out_fd, buffer, sizeof buffer)) > 0) {
+    for (int turn = 0; turn < 16; ++turn) {
+      const ssize_t n = read(out_fd, buffer, sizeof buffer);
+      if (n == 0) close_fd(out_fd);  // every writer closed it
+      if (n <= 0) return;
       outcome.output.append(buffer, static_cast<size_t>(n));
       if (outcome.output.size() > 8192) outcome.output.erase(0, outcome.output.size() - 4096);
     }
-    if (n == 0) close_fd(out_fd);  // every writer closed it
   };
   auto feed_input = [&] {
     while (in_fd >= 0 && !unwritten.empty()) {
