@@ -5,7 +5,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <string_view>
+#include <system_error>
+#include <vector>
 
+#include "cli/text_output.h"
+#include "core/text.h"
 #include "http/client.h"
 
 namespace glidepath::cli {
@@ -116,10 +123,49 @@ bool stdout_is_tty() {
   return isatty(STDOUT_FILENO) == 1;
 }
 
-int terminal_width() {
+namespace {
+int tty_columns() {
   winsize size{};
   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 0;
+}
+}  // namespace
+
+int output_width(bool tty, int tty_columns, const char* columns_env) {
+  if (!tty) return 0;
+  if (tty_columns > 0) return tty_columns;
+  if (columns_env != nullptr) {
+    const std::string_view text = columns_env;
+    int columns = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), columns);
+    if (error == std::errc() && end == text.data() + text.size() && columns > 0) return columns;
+  }
   return 80;
+}
+
+int stdout_width() {
+  const bool tty = stdout_is_tty();
+  return output_width(tty, tty ? tty_columns() : 0, std::getenv("COLUMNS"));
+}
+
+std::string service_suggestion(const AdminClient& client, const std::string& typed) {
+  auto reply = client.get("/v1/services");
+  if (!reply || !reply->ok()) return "";
+  const nlohmann::json& body = reply->body;
+  const nlohmann::json* list = &body;
+  if (body.is_object()) {
+    const auto it = body.find("services");
+    if (it == body.end()) return "";
+    list = &*it;
+  }
+  if (!list->is_array()) return "";
+  std::vector<std::string> names;
+  for (const nlohmann::json& service : *list) {
+    const std::string name = json_text(service, "name");
+    if (!name.empty()) names.push_back(name);
+  }
+  const auto nearest = core::nearest_name(names, typed);
+  return nearest ? fmt::format("; did you mean '{}'?", *nearest) : "";
 }
 
 }  // namespace glidepath::cli

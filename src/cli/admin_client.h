@@ -71,9 +71,18 @@ void print_refused(const AdminReply& reply);
 const nlohmann::json* answered_object(const AdminClient& client,
                                       const core::Result<AdminReply>& reply);
 
-// Whether standard output is a terminal (colour and live redraws only there), and its
-// width in columns (80 when unknown).
+// "; did you mean 'orders'?" when `typed` is close to the name of a service the admin API
+// lists (GET /v1/services), for a 404 on a service; "" otherwise (also when the list
+// cannot be read).
+std::string service_suggestion(const AdminClient& client, const std::string& typed);
+
+// Whether standard output is a terminal (colour and live redraws only there).
 bool stdout_is_tty();
-int terminal_width();
+// The columns the live view may use, 0 for "do not cut": on a terminal its width (the
+// TIOCGWINSZ answer `tty_columns` when positive, else $COLUMNS `columns_env` when it is
+// a positive number, else 80); not on a terminal (a pipe, a file, a CI log) no limit.
+int output_width(bool tty, int tty_columns, const char* columns_env);
+// output_width for this process's standard output.
+int stdout_width();
 
 }  // namespace glidepath::cli

@@ -137,7 +137,7 @@ int run_deploy(const DeployOptions& options) {
   follow.live = tty && !options.admin.json;
   follow.quiet = options.admin.json;
   follow.view.color = tty;
-  follow.view.width = tty ? terminal_width() : 200;
+  follow.view.width = stdout_width();  // the terminal's width; not a terminal: no cut
   if (!options.admin.json && !follow.live) {
     fmt::print("following {}: {} {} → {} with {}\n", id, text_of(created, "service"),
                text_of(created, "from_version"), text_of(created, "to_version"),

@@ -159,7 +159,21 @@ std::string pad(const std::string& s, size_t width) {
   return columns >= width ? s : s + std::string(width - columns, ' ');
 }
 
+// An alarm's state (painted) and its value. insufficient_data has two cases that must not
+// read alike: no datapoint at all ("no data", and no number), or some datapoints but too
+// few periods to decide (the newest period's value, labelled as the last one seen).
+std::string alarm_state_text(const std::string& state, const std::string& metric, const json& value,
+                             const char* colour, bool color) {
+  if (state == "insufficient_data") {
+    if (!value.is_number()) return paint("no data", colour, color);
+    return paint("not enough data", colour, color) +
+           fmt::format(", last {}", format_metric_value(metric, value));
+  }
+  return paint(state, colour, color) + " " + format_metric_value(metric, value);
+}
+
 int bar_cells_for(int width) {
+  if (width <= 0) return 20;  // no width limit
   return std::clamp(width - 40, 5, 20);
 }
 
@@ -273,10 +287,9 @@ std::vector<std::string> render_deployment(const json& d, core::TimePoint now,
       const json* rule = alarm_rule(d, name);
       const std::string metric = rule ? text(*rule, "metric") : "";
       const char* colour = alarm_state == "alarm" ? kRed : alarm_state == "ok" ? kGreen : kDim;
-      std::string line = fmt::format(
-          "  {:<7}  {} {} {}", first ? "alarms" : "", name,
-          paint(alarm_state == "insufficient_data" ? "no data" : alarm_state, colour, color),
-          format_metric_value(metric, member(alarm, "value")));
+      std::string line =
+          fmt::format("  {:<7}  {} {}", first ? "alarms" : "", name,
+                      alarm_state_text(alarm_state, metric, member(alarm, "value"), colour, color));
       if (rule) line += fmt::format(" ({})", threshold_text(*rule));
       lines.push_back(std::move(line));
       first = false;

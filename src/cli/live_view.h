@@ -14,7 +14,8 @@
 namespace glidepath::cli {
 
 struct ViewOptions {
-  int width = 80;         // terminal columns: no line is longer (so a redraw never wraps)
+  int width = 80;         // terminal columns: no line is longer (so a redraw never wraps);
+                          // 0 or less: lines are not cut (not a terminal)
   bool color = false;     // ANSI colours (only on a TTY)
   size_t max_events = 5;  // the latest events shown
 };
@@ -46,7 +47,8 @@ std::string format_metric_value(const std::string& metric, const nlohmann::json&
 // "12s", "1m05s", "2h03m": the time to the next step.
 std::string format_remaining(core::Duration d);
 
-// Cuts `line` to `width` columns (UTF-8 aware; ANSI colour sequences take no column).
+// Cuts `line` to `width` columns (UTF-8 aware; ANSI colour sequences take no column);
+// a width of 0 or less leaves it whole.
 std::string fit_to_width(const std::string& line, int width);
 
 }  // namespace glidepath::cli

@@ -1,7 +1,36 @@
 // The glidepath binary: one command with subcommands (SPEC section 1).
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
+#include "core/text.h"
+
+namespace {
+
+// CLI11 reads an unknown first word as a stray argument and answers "A subcommand is
+// required": name the word instead, with the command it is likely a typo of.
+bool is_unknown_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return false;
+  const std::string_view typed = argv[1];
+  if (typed.empty() || typed.front() == '-') return false;  // --help, --version
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (command->check_name(std::string(typed))) return false;
+    names.push_back(command->get_name());
+  }
+  std::string message = fmt::format("error: unknown command '{}'", typed);
+  if (auto nearest = glidepath::core::nearest_name(names, typed)) {
+    message += fmt::format("; did you mean '{}'?", *nearest);
+  }
+  fmt::print(stderr, "{}\nRun with --help for the list of commands.\n", message);
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Glidepath: an API gateway with safe deployments built in", "glidepath"};
@@ -20,6 +49,7 @@ int main(int argc, char** argv) {
   glidepath::cli::add_diff_command(app, exit_code);
   glidepath::cli::add_impact_command(app, exit_code);
   glidepath::cli::add_demo_command(app, exit_code);
+  if (is_unknown_command(app, argc, argv)) return glidepath::cli::kUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -41,7 +41,11 @@ core::Result<std::vector<std::string>> fetch_view(const AdminClient& client,
   auto reply = client.get(path);
   if (!reply) return core::fail(unreachable_message(client, reply.error()));
   if (!reply->ok()) {
-    return core::fail(fmt::format("{} (HTTP {})", reply->error_message(), reply->status));
+    // A mistyped service: name the one it likely meant.
+    const std::string hint = reply->status == 404 && !target.empty() && !is_deployment_id(target)
+                                 ? service_suggestion(client, target)
+                                 : "";
+    return core::fail(fmt::format("{} (HTTP {}){}", reply->error_message(), reply->status, hint));
   }
   raw = reply->body;
   core::SystemClock clock;
@@ -59,7 +63,7 @@ int run_status(const StatusOptions& options) {
   const bool tty = stdout_is_tty();
   ViewOptions view;
   view.color = tty && !options.admin.json;
-  view.width = tty ? terminal_width() : 200;
+  view.width = stdout_width();  // not a terminal: lines are not cut
 
   if (!options.watch) {
     view.max_events = 10;

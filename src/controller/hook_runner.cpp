@@ -3,13 +3,17 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string_view>
 
 #include "http/client.h"
 
@@ -38,7 +42,10 @@ struct HookRunner::Run {
   deploy::HookStatus status = deploy::HookStatus::running;
   std::string message;
   bool awaiting_report = false;  // an http hook answered 202
-  pid_t pid = 0;                 // a command hook's process while it runs
+  // A command hook's process, leader of its own process group (whose id is the same),
+  // from its start until just before it is reaped: killing -pid is safe while it is set.
+  pid_t pid = 0;
+  bool killed = false;  // forgotten or shut down: a process that starts now is killed at once
 
   void finish(bool succeeded, std::string text) {
     std::lock_guard lock(mutex);
@@ -56,7 +63,8 @@ HookRunner::~HookRunner() {
     std::lock_guard lock(mutex_);
     for (auto& [key, run] : runs_) {
       std::lock_guard run_lock(run->mutex);
-      if (run->pid > 0) ::kill(run->pid, SIGKILL);
+      run->killed = true;
+      if (run->pid > 0) ::kill(-run->pid, SIGKILL);  // the hook's whole process group
     }
   }
   {
@@ -116,7 +124,8 @@ void HookRunner::forget(const std::string& deployment_id) {
   for (auto it = runs_.begin(); it != runs_.end();) {
     if (it->first.first == deployment_id) {
       std::lock_guard run_lock(it->second->mutex);
-      if (it->second->pid > 0) ::kill(it->second->pid, SIGKILL);
+      it->second->killed = true;
+      if (it->second->pid > 0) ::kill(-it->second->pid, SIGKILL);  // its whole process group
       it = runs_.erase(it);
     } else {
       ++it;
@@ -165,11 +174,65 @@ struct CommandOutcome {
   std::string error;
 };
 
-CommandOutcome run_command(const HookCall& call, pid_t& pid_slot, std::mutex& slot_mutex) {
+// SIGPIPE for this thread only while it writes a hook's stdin: a hook that exits without
+// reading it must fail nothing and kill nothing (the write just gets EPIPE). Blocking it
+// here, instead of ignoring it process-wide, leaves the process's disposition alone; a
+// SIGPIPE raised meanwhile is consumed before the mask is restored.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_);
+  }
+  ~SigpipeBlock() {
+    if (sigismember(&previous_, SIGPIPE) == 0) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        const timespec now{0, 0};
+        while (sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
+        }
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t previous_{};
+};
+
+void close_fd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+// Whether `pid` has exited, without reaping it: until it is reaped its pid (the process
+// group's id) cannot be reused, so killing the group stays safe.
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+CommandOutcome run_command(const HookCall& call, pid_t& pid_slot, const bool& killed,
+                           std::mutex& slot_mutex) {
   CommandOutcome outcome;
   int in_pipe[2];
   int out_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0) {
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+    outcome.error = "cannot create pipes";
+    return outcome;
+  }
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
     outcome.error = "cannot create pipes";
     return outcome;
   }
@@ -178,6 +241,13 @@ CommandOutcome run_command(const HookCall& call, pid_t& pid_slot, std::mutex& sl
   posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDERR_FILENO);
+  // The hook leads a process group of its own, so a timeout or an abort kills everything
+  // it started (`sh -c 'a & b'`), not just the shell. posix_spawn sets the group in the
+  // child before exec and returns only after that, so no kill can come before it.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e)
     env_storage.emplace_back(*e);
@@ -192,53 +262,92 @@ CommandOutcome run_command(const HookCall& call, pid_t& pid_slot, std::mutex& sl
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), env.data());
+  const int rc = posix_spawnp(&pid, argv[0], &actions, &attributes, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   close(in_pipe[0]);
   close(out_pipe[1]);
+  int in_fd = in_pipe[1];
+  int out_fd = out_pipe[0];
   if (rc != 0) {
-    close(in_pipe[1]);
-    close(out_pipe[0]);
+    close_fd(in_fd);
+    close_fd(out_fd);
     outcome.error = fmt::format("cannot run {}: {}", call.spec.command.front(), std::strerror(rc));
     return outcome;
   }
+  // Also from this side, as after a fork (EACCES once the child has exec'd: it is set).
+  setpgid(pid, pid);
   {
     std::lock_guard lock(slot_mutex);
     pid_slot = pid;
+    if (killed) ::kill(-pid, SIGKILL);  // forget() came while it was starting
   }
-  // The payload on stdin; a hook that does not read it must not block us.
-  fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
-  signal(SIGPIPE, SIG_IGN);
-  const ssize_t written = write(in_pipe[1], call.payload.data(), call.payload.size());
-  (void)written;
-  close(in_pipe[1]);
 
-  const auto deadline = std::chrono::steady_clock::now() + call.spec.timeout;
-  fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
-  char buffer[4096];
-  int status = 0;
-  while (true) {
-    ssize_t n;
-    while ((n = read(out_pipe[0], buffer, sizeof buffer)) > 0) {
+  // One loop feeds the payload to stdin and reads the output, both non-blocking, so a
+  // payload of any size arrives whole and a hook that never reads it cannot block us.
+  SigpipeBlock sigpipe_block;
+  fcntl(in_fd, F_SETFL, O_NONBLOCK);
+  fcntl(out_fd, F_SETFL, O_NONBLOCK);
+  std::string_view unwritten = call.payload;
+  if (unwritten.empty()) close_fd(in_fd);
+  // At most 64 KiB a turn: something the hook left running may write without end.
+  auto drain_output = [&] {
+    char buffer[4096];
+    for (int turn = 0; turn < 16; ++turn) {
+      const ssize_t n = read(out_fd, buffer, sizeof buffer);
+      if (n == 0) close_fd(out_fd);  // every writer closed it
+      if (n <= 0) return;
       outcome.output.append(buffer, static_cast<size_t>(n));
       if (outcome.output.size() > 8192) outcome.output.erase(0, outcome.output.size() - 4096);
     }
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+  };
+  auto feed_input = [&] {
+    while (in_fd >= 0 && !unwritten.empty()) {
+      const ssize_t n = write(in_fd, unwritten.data(), unwritten.size());
+      if (n > 0) {
+        unwritten.remove_prefix(static_cast<size_t>(n));
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && errno == EAGAIN) {
+        return;
+      } else {
+        close_fd(in_fd);  // EPIPE: the hook does not read its stdin, which is its right
+      }
+    }
+    if (unwritten.empty()) close_fd(in_fd);
+  };
+
+  const auto deadline = std::chrono::steady_clock::now() + call.spec.timeout;
+  while (true) {
+    if (out_fd >= 0) drain_output();
+    feed_input();
+    if (has_exited(pid)) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      ::kill(-pid, SIGKILL);  // the whole group: the hook and whatever it started
       outcome.error = "timed out";
       break;
     }
-    pollfd p{out_pipe[0], POLLIN, 0};
-    poll(&p, 1, 20);
+    pollfd fds[2];
+    nfds_t count = 0;
+    if (out_fd >= 0) fds[count++] = pollfd{out_fd, POLLIN, 0};
+    if (in_fd >= 0) fds[count++] = pollfd{in_fd, POLLOUT, 0};
+    // The child's exit is noticed by polling: at most 20 ms late.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    poll(fds, count, static_cast<int>(std::clamp<int64_t>(left.count() + 1, 1, 20)));
   }
-  close(out_pipe[0]);
+  close_fd(in_fd);
+  // Not reaped yet: forget() and the destructor may still kill the group until the slot is
+  // cleared, and the pid cannot be reused before waitpid.
   {
     std::lock_guard lock(slot_mutex);
     pid_slot = 0;
   }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (out_fd >= 0) drain_output();  // what it wrote just before exiting
+  close_fd(out_fd);
   if (outcome.error.empty()) {
     outcome.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
@@ -272,7 +381,7 @@ void HookRunner::run(const std::shared_ptr<Run>& run) {
     run->finish(ok, std::move(text));
     return;
   }
-  const CommandOutcome outcome = run_command(call, run->pid, run->mutex);
+  const CommandOutcome outcome = run_command(call, run->pid, run->killed, run->mutex);
   if (!outcome.error.empty()) {
     run->finish(false, outcome.error);
     return;

@@ -34,15 +34,18 @@ struct HookCall {
 class HookRunner {
  public:
   HookRunner();
-  // Kills command hooks still running. A blocking hook runs on a detached thread that
-  // owns its own record, so shutting down never waits for a slow hook endpoint.
+  // Kills command hooks still running, each with its whole process group. A blocking hook
+  // runs on a detached thread that owns its own record, so shutting down never waits for
+  // a slow hook endpoint.
   ~HookRunner();
   HookRunner(const HookRunner&) = delete;
   HookRunner& operator=(const HookRunner&) = delete;
 
   // Starts a blocking hook. An http hook succeeds on 2xx except 202, which means
   // "running": the result then comes through report(). A command hook succeeds on exit
-  // status 0. Either is stopped at its timeout.
+  // status 0; it leads a process group of its own and gets the whole payload on stdin
+  // (reading it is optional). Either is stopped at its timeout: a command hook's process
+  // group is killed, so whatever it started in the background goes too.
   void start(HookCall call);
   // What the runner knows of (deployment, hook): nullopt if it never started it (for
   // example, in a process started after the hook was).
@@ -54,7 +57,8 @@ class HookRunner {
   // Fire and forget (on_event): never blocks the caller; the oldest notifications are
   // dropped when more than 1000 wait.
   void notify(const deploy::HookSpec& hook, std::string payload);
-  // The deployment finished: its hook records go.
+  // The deployment finished (or was aborted): its hook records go, and its command hooks
+  // still running are killed with their process groups.
   void forget(const std::string& deployment_id);
 
  private:

@@ -47,4 +47,14 @@ std::optional<std::string> closest_match(std::string_view word,
   return best;
 }
 
+std::optional<std::string> nearest_name(std::span<const std::string> candidates,
+                                        std::string_view typed) {
+  std::vector<std::string_view> others;
+  others.reserve(candidates.size());
+  for (const std::string& candidate : candidates) {
+    if (candidate != typed) others.emplace_back(candidate);
+  }
+  return closest_match(typed, others);
+}
+
 }  // namespace glidepath::core

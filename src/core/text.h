@@ -23,4 +23,10 @@ size_t edit_distance(std::string_view a, std::string_view b);
 std::optional<std::string> closest_match(std::string_view word,
                                          std::span<const std::string_view> candidates);
 
+// The name among `candidates` that `typed` is most likely a typo of, for "did you mean":
+// closest_match's rule (the fewest edits, within a third of the typed length; the first
+// of equals), never `typed` itself, and nullopt when nothing is that close.
+std::optional<std::string> nearest_name(std::span<const std::string> candidates,
+                                        std::string_view typed);
+
 }  // namespace glidepath::core

@@ -7,8 +7,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
 
 #include "http/message.h"
 #include "http/parser.h"
@@ -31,17 +38,12 @@ class Socket {
   }
   int fd() const { return fd_; }
 
-  core::Result<void> connect(const Url& url, Clock::time_point deadline) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    const std::string port = std::to_string(url.port);
-    if (const int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-      return core::fail(fmt::format("cannot resolve {}: {}", url.host, gai_strerror(rc)));
-    }
+  core::Result<void> connect(const Url& url, Clock::time_point deadline,
+                             std::chrono::milliseconds timeout) {
+    auto addresses = resolve(url.host, url.port, timeout);
+    if (!addresses) return core::Failure{addresses.error()};
     std::string last_error = "no address";
-    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    for (addrinfo* a = addresses->get(); a != nullptr; a = a->ai_next) {
       fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
       if (fd_ < 0) continue;
       if (::connect(fd_, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
@@ -50,10 +52,7 @@ class Socket {
           int error = 0;
           socklen_t len = sizeof error;
           getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
-          if (error == 0) {
-            freeaddrinfo(found);
-            return {};
-          }
+          if (error == 0) return {};
           last_error = std::strerror(error);
         } else {
           last_error = "timed out";
@@ -64,7 +63,6 @@ class Socket {
       ::close(fd_);
       fd_ = -1;
     }
-    freeaddrinfo(found);
     return core::fail(fmt::format("cannot connect to {}:{}: {}", url.host, url.port, last_error));
   }
 
@@ -129,7 +127,9 @@ core::Result<int> exchange(const ClientRequest& request,
   if (!url) return core::Failure{url.error()};
   const auto deadline = Clock::now() + request.timeout;
   Socket socket;
-  if (auto c = socket.connect(*url, deadline); !c) return core::Failure{c.error()};
+  if (auto c = socket.connect(*url, deadline, request.timeout); !c) {
+    return core::Failure{c.error()};
+  }
   if (auto s = socket.send_all(build_request(request, *url), deadline); !s) {
     return core::Failure{s.error()};
   }
@@ -180,7 +180,79 @@ core::Result<int> exchange(const ClientRequest& request,
   }
 }
 
+// "8080" → 8080; nullopt unless it is digits only and 1..65535.
+std::optional<uint16_t> parse_port(std::string_view digits) {
+  if (digits.empty() || digits.size() > 5) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  unsigned value = 0;
+  std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (value < 1 || value > 65535) return std::nullopt;
+  return static_cast<uint16_t>(value);
+}
+
+core::Result<uint16_t> port_of(std::string_view digits, std::string_view url) {
+  if (auto port = parse_port(digits)) return *port;
+  return core::fail(fmt::format("invalid port '{}' in URL '{}': a port is a number from 1 to 65535",
+                                digits, url));
+}
+
+// One lookup's result, shared by the thread that runs it and the caller that waits for it
+// (for a while): whichever lets go last frees the addresses.
+struct Lookup {
+  std::mutex mutex;
+  std::condition_variable answered;
+  bool done = false;
+  int rc = 0;
+  addrinfo* found = nullptr;
+  ~Lookup() {
+    if (found != nullptr) freeaddrinfo(found);
+  }
+};
+
 }  // namespace
+
+core::Result<Addresses> resolve(const std::string& host, uint16_t port,
+                                std::chrono::milliseconds timeout, AddressLookup lookup) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  const std::string service = std::to_string(port);
+  // An address (the control plane's usual 127.0.0.1): nothing to look up, no thread.
+  addrinfo numeric_hints = hints;
+  numeric_hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), service.c_str(), &numeric_hints, &found) == 0) {
+    return Addresses(found, freeaddrinfo);
+  }
+  if (!lookup) lookup = ::getaddrinfo;
+  auto state = std::make_shared<Lookup>();
+  try {
+    std::thread([state, host, service, hints, lookup = std::move(lookup)] {
+      addrinfo* result = nullptr;
+      const int rc = lookup(host.c_str(), service.c_str(), &hints, &result);
+      std::lock_guard lock(state->mutex);
+      state->rc = rc;
+      state->found = rc == 0 ? result : nullptr;
+      state->done = true;
+      state->answered.notify_all();
+    }).detach();
+  } catch (const std::system_error& e) {
+    return core::fail(fmt::format("cannot resolve {}: {}", host, e.what()));
+  }
+  std::unique_lock lock(state->mutex);
+  if (!state->answered.wait_for(lock, timeout, [&] { return state->done; })) {
+    return core::fail(
+        fmt::format("cannot resolve {}: no answer within {} ms", host, timeout.count()));
+  }
+  if (state->rc != 0) {
+    return core::fail(fmt::format("cannot resolve {}: {}", host, gai_strerror(state->rc)));
+  }
+  if (state->found == nullptr)
+    return core::fail(fmt::format("cannot resolve {}: no address", host));
+  return Addresses(std::exchange(state->found, nullptr), freeaddrinfo);
+}
 
 core::Result<Url> parse_url(std::string_view text) {
   constexpr std::string_view kScheme = "http://";
@@ -200,15 +272,15 @@ core::Result<Url> parse_url(std::string_view text) {
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') return core::fail(fmt::format("invalid URL '{}'", text));
-      const int port = std::atoi(std::string(after.substr(1)).c_str());
-      if (port <= 0 || port > 65535) return core::fail(fmt::format("invalid port in '{}'", text));
-      url.port = static_cast<uint16_t>(port);
+      auto port = port_of(after.substr(1), text);
+      if (!port) return core::Failure{port.error()};
+      url.port = *port;
     }
   } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
-    const int port = std::atoi(std::string(authority.substr(colon + 1)).c_str());
-    if (port <= 0 || port > 65535) return core::fail(fmt::format("invalid port in '{}'", text));
-    url.port = static_cast<uint16_t>(port);
+    auto port = port_of(authority.substr(colon + 1), text);
+    if (!port) return core::Failure{port.error()};
+    url.port = *port;
   }
   if (host.empty()) return core::fail(fmt::format("invalid URL '{}': no host", text));
   url.host = std::string(host);
@@ -243,12 +315,6 @@ core::Result<ClientResponse> send_request(const ClientRequest& request) {
   if (too_large) return core::fail("the response is larger than allowed");
   response.status = *status;
   return response;
-}
-
-core::Result<int> stream_request(const ClientRequest& request,
-                                 const std::function<bool(std::string_view)>& on_data) {
-  return exchange(
-      request, [](const ResponseHead&) {}, on_data);
 }
 
 }  // namespace glidepath::http

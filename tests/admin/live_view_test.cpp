@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cli/admin_client.h"
 #include "cli/follow.h"
 #include "deploy/deployment.h"
 #include "deploy/deployment_json.h"
@@ -16,6 +17,7 @@ using nlohmann::json;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // 2026-01-01T10:00:00Z
 const core::TimePoint kStart = core::TimePoint(std::chrono::seconds(1767261600));
@@ -69,12 +71,29 @@ TEST(LiveView, ACanaryInItsPause) {
                   "  traffic  v1 ██████████████████░░ 90% | v2 10%",
                   "  state    shifting · step 2/3 (pause 5m) · next step in 4m00s",
                   "  alarms   canary-errors ok 1.2% (error_rate > 5%)",
-                  "           p99 no data - (latency_p99 > 250ms)", "  events",
+                  "           p99 no data (latency_p99 > 250ms)", "  events",
                   "    10:00:00  created  deploying orders v1 → v2 with Canary10Percent5Minutes",
                   "    10:00:01  state    pending → shifting",
                   "    10:00:01  step     step 1/3: weight 10%",
                   "    10:00:02  weight   0% → 10% of traffic on v2",
                   "    10:00:02  step     step 2/3: pause 5m"));
+}
+
+TEST(LiveView, TooFewPeriodsToDecideIsNotCalledNoData) {
+  // insufficient_data with a value: one period had enough requests (42.9% errors), the
+  // others did not, so the alarm cannot decide yet. Saying "no data 42.9%" contradicts
+  // itself; the value is the last one seen.
+  deploy::Deployment d = canary_at_ten_percent();
+  d.alarms = {deploy::AlarmResult{"canary-errors", deploy::AlarmState::insufficient_data, 0.429, 1},
+              deploy::AlarmResult{"p99", deploy::AlarmState::insufficient_data, std::nullopt, 0}};
+  const auto lines = render_deployment(deploy::to_json(d), kStart, ViewOptions{100, false, 0});
+  ASSERT_GE(lines.size(), 5u);
+  EXPECT_EQ(lines[3], "  alarms   canary-errors not enough data, last 42.9% (error_rate > 5%)");
+  EXPECT_EQ(lines[4], "           p99 no data (latency_p99 > 250ms)");
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, Not(HasSubstr("no data 4"))) << line;
+    EXPECT_THAT(line, Not(HasSubstr("no data -"))) << line;
+  }
 }
 
 TEST(LiveView, OnlyTheLatestEventsAreShown) {
@@ -248,6 +267,30 @@ TEST(FitToWidth, CountsCharactersNotBytesAndKeepsColoursClosed) {
   EXPECT_EQ(fit_to_width("██░░", 3), "██░");
   EXPECT_EQ(fit_to_width("abc", 10), "abc");
   EXPECT_EQ(fit_to_width("\x1b[31mred text\x1b[0m", 3), "\x1b[31mred\x1b[0m");
+}
+
+TEST(OutputWidth, TheTerminalsWidthOnATerminalAndNoLimitOtherwise) {
+  EXPECT_EQ(output_width(true, 132, nullptr), 132);  // TIOCGWINSZ
+  EXPECT_EQ(output_width(true, 132, "100"), 132);    // the terminal itself first
+  EXPECT_EQ(output_width(true, 0, "100"), 100);      // no answer: $COLUMNS
+  EXPECT_EQ(output_width(true, 0, nullptr), 80);     // neither
+  EXPECT_EQ(output_width(true, 0, "wide"), 80);      // not a number
+  EXPECT_EQ(output_width(true, 0, "100x"), 80);      // not only a number
+  EXPECT_EQ(output_width(true, 0, "0"), 80);         // not a width
+  EXPECT_EQ(output_width(true, 0, "-5"), 80);        // not a width
+  EXPECT_EQ(output_width(false, 132, "100"), 0);     // a pipe or a log: never cut
+  EXPECT_EQ(output_width(false, 0, nullptr), 0);
+}
+
+TEST(LiveView, WithoutAWidthNoLineIsCut) {
+  deploy::Deployment d = canary_at_ten_percent();
+  const std::string long_message(300, 'm');
+  d.events.push_back({kStart + seconds(3), "step", long_message});
+  const auto lines = render_deployment(deploy::to_json(d), kStart, ViewOptions{0, false, 1});
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), "    10:00:03  step     " + long_message);
+  EXPECT_EQ(lines[1], "  traffic  v1 ██████████████████░░ 90% | v2 10%");  // the full bar
+  EXPECT_EQ(fit_to_width(long_message, 0), long_message);
 }
 
 TEST(NewEvents, EachEventIsPrintedOnce) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace glidepath::core {
 namespace {
@@ -80,6 +81,29 @@ TEST(ClosestMatch, PrefersTheNearestAndTheFirstOnATie) {
   const std::string_view tied[] = {"abcd", "abce"};
   EXPECT_EQ(closest_match("abcf", tied), "abcd");
   EXPECT_EQ(closest_match("anything", std::span<const std::string_view>{}), std::nullopt);
+}
+
+TEST(NearestName, SuggestsTheCommandOrServiceATypoWasMeantFor) {
+  const std::vector<std::string> commands = {"validate", "plan",  "serve", "deploy", "status",
+                                             "promote",  "abort", "pause", "resume", "keys"};
+  EXPECT_EQ(nearest_name(commands, "deplyo"), "deploy");  // a transposition: two edits
+  EXPECT_EQ(nearest_name(commands, "stauts"), "status");
+  EXPECT_EQ(nearest_name(commands, "promot"), "promote");
+  const std::vector<std::string> services = {"payments", "orders", "users"};
+  EXPECT_EQ(nearest_name(services, "order"), "orders");
+  EXPECT_EQ(nearest_name(services, "user"), "users");
+}
+
+TEST(NearestName, SaysNothingWhenNothingIsClose) {
+  const std::vector<std::string> services = {"payments", "orders", "users"};
+  EXPECT_EQ(nearest_name(services, "inventory"), std::nullopt);
+  EXPECT_EQ(nearest_name(services, "x"), std::nullopt);
+  EXPECT_EQ(nearest_name({}, "orders"), std::nullopt);
+  // The name itself is no suggestion (a list read just after it was added, say).
+  const std::vector<std::string> one = {"orders"};
+  EXPECT_EQ(nearest_name(one, "orders"), std::nullopt);
+  const std::vector<std::string> two = {"orders", "orders2"};
+  EXPECT_EQ(nearest_name(two, "orders"), "orders2");
 }
 
 }  // namespace
