@@ -38,8 +38,9 @@ core::Failure nested_error(std::string_view path, const std::string& message,
   return field_error(path, message);
 }
 
-constexpr std::array<std::string_view, 8> kRequestFields = {
-    "version", "upstreams", "strategy", "steps", "alarms", "hooks", "spec", "allow_breaking"};
+constexpr std::array<std::string_view, 9> kRequestFields = {
+    "version", "upstreams",      "strategy",         "steps", "alarms", "hooks",
+    "spec",    "allow_breaking", "replace_upstreams"};
 constexpr std::array<std::string_view, 10> kAlarmFields = {"name",
                                                            "metric",
                                                            "version",
@@ -226,6 +227,9 @@ core::Result<controller::DeploymentRequest> parse_deployment_request(std::string
   auto allow_breaking = read_bool(j, "allow_breaking", "allow_breaking");
   if (!allow_breaking) return core::Failure{allow_breaking.error()};
   request.allow_breaking = *allow_breaking;
+  auto replace_upstreams = read_bool(j, "replace_upstreams", "replace_upstreams");
+  if (!replace_upstreams) return core::Failure{replace_upstreams.error()};
+  request.replace_upstreams = *replace_upstreams;
   return request;
 }
 

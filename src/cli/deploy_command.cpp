@@ -33,6 +33,7 @@ struct DeployOptions {
   std::string hooks;
   std::string spec;
   bool allow_breaking = false;
+  bool replace_upstreams = false;
   bool wait = false;
 };
 
@@ -101,6 +102,7 @@ core::Result<nlohmann::json> build_request(const DeployOptions& o) {
     body["spec"] = std::filesystem::absolute(o.spec, ec).string();
   }
   if (o.allow_breaking) body["allow_breaking"] = true;
+  if (o.replace_upstreams) body["replace_upstreams"] = true;
   return body;
 }
 
@@ -189,6 +191,8 @@ void add_deploy_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--spec", options->spec, "The new version's OpenAPI document");
   cmd->add_flag("--allow-breaking", options->allow_breaking,
                 "Deploy even if the contract check finds breaking changes in use");
+  cmd->add_flag("--replace-upstreams", options->replace_upstreams,
+                "Point a version an earlier deployment added at new upstreams (refused otherwise)");
   cmd->add_flag("--wait", options->wait,
                 "Follow the deployment to its end: exit 0 on success, 1 on rollback or failure");
   add_admin_options(*cmd, options->admin);

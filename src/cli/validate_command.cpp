@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "config/loader.h"
 #include "core/units.h"
+#include "routing/name_cache.h"
 
 namespace glidepath::cli {
 
@@ -44,8 +45,30 @@ std::string describe_service(const config::ServiceConfig& s) {
       d.alarms.size(), d.alarms.size() == 1 ? "" : "s");
 }
 
+// Upstream names that do not resolve from here: not errors (the gateway may run where
+// they do, and keeps trying them), but the gateway would answer 502 for them meanwhile.
+void warn_unresolved_upstreams(config::LoadResult& result) {
+  if (!result.ok()) return;
+  routing::NameCache names;
+  const config::Config& c = *result.config;
+  for (size_t s = 0; s < c.services.size(); ++s) {
+    for (size_t v = 0; v < c.services[s].versions.size(); ++v) {
+      const auto& upstreams = c.services[s].versions[v].upstreams;
+      for (size_t u = 0; u < upstreams.size(); ++u) {
+        auto learned = names.learn(std::span(&upstreams[u], 1));
+        if (learned) continue;
+        config::ConfigError warning;
+        warning.path = fmt::format("services[{}].versions[{}].upstreams[{}]", s, v, u);
+        warning.message = learned.error().message + " (the gateway answers 502 until it does)";
+        result.warnings.push_back(std::move(warning));
+      }
+    }
+  }
+}
+
 int run_validate(const ValidateOptions& options) {
-  const config::LoadResult result = config::load_config_file(options.file);
+  config::LoadResult result = config::load_config_file(options.file);
+  warn_unresolved_upstreams(result);
   if (options.json) {
     nlohmann::json out{{"file", options.file},
                        {"ok", result.ok()},

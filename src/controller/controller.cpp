@@ -164,17 +164,38 @@ core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
                     request.version));
   }
   if (!in_config) {
+    const deploy::DeployedVersion* known = state.find_version(request.version);
     if (upstreams.empty()) {
-      const deploy::DeployedVersion* known = state.find_version(request.version);
       if (known == nullptr) {
         return invalid(fmt::format(
             "upstreams: required for version {}, which the config does not list", request.version));
       }
       upstreams = known->upstreams;
+    } else if (known != nullptr && known->upstreams != upstreams && !request.replace_upstreams) {
+      // A version name means one build: re-pointing it silently would make its metrics,
+      // usage and contract history describe two things.
+      return core::fail(fmt::format(
+          "conflict: version {} of {} already points at {}; deploy these upstreams under a "
+          "new version name, or replace them on purpose (replace_upstreams, "
+          "--replace-upstreams)",
+          request.version, request.service, fmt::join(known->upstreams, ", ")));
     }
+    // Names are resolved now, off the rollback path; one that does not resolve is the
+    // caller's to fix before any traffic depends on it.
+    if (deps_.accept_upstreams) {
+      std::vector<core::HostPort> addresses;
+      for (const std::string& u : upstreams) {
+        if (auto hp = core::parse_host_port(u)) addresses.push_back(*hp);
+      }
+      if (auto accepted = deps_.accept_upstreams(addresses); !accepted) {
+        return invalid("upstreams: " + accepted.error().message);
+      }
+    }
+    std::string spec_path = request.spec;
+    if (spec_path.empty() && known != nullptr) spec_path = known->spec_path;
     std::erase_if(state.versions,
                   [&](const deploy::DeployedVersion& v) { return v.name == request.version; });
-    state.versions.push_back(deploy::DeployedVersion{request.version, upstreams, request.spec});
+    state.versions.push_back(deploy::DeployedVersion{request.version, upstreams, spec_path});
   }
 
   deploy::DeploymentSpec spec;

@@ -44,6 +44,9 @@ struct DeploymentRequest {
   std::optional<deploy::Hooks> hooks;
   std::string spec;  // path of the new version's OpenAPI document
   bool allow_breaking = false;
+  // A version a deployment added earlier keeps its upstreams unless this says otherwise
+  // (a conflict, 409, names the ones it has).
+  bool replace_upstreams = false;
 };
 
 // Publishes a service's routing intent (routing/publisher.h in `serve`) and returns once
@@ -64,6 +67,9 @@ struct ControllerDeps {
   IntentPublisher publish;
   const core::Clock* clock = nullptr;
   std::string gateway_url;  // told to hooks: "http://127.0.0.1:8080"
+  // Resolves a new version's upstream names before the deployment is accepted (bounded
+  // wait); an error refuses the request (400). Null: upstreams are taken as given.
+  std::function<core::Result<void>(const std::vector<core::HostPort>& upstreams)> accept_upstreams;
   // A deployment's contract gate (SPEC section 6): (service, the live version's spec path,
   // the new version's, the service's policy) → the verdict, when it is in. Asked once when
   // a deployment enters checking_contract; the controller polls the future on its ticks

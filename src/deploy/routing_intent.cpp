@@ -51,4 +51,14 @@ std::map<std::string, RoutingIntent> intents_from(std::span<const ServiceState> 
   return intents;
 }
 
+std::vector<core::HostPort> upstreams_of(std::span<const DeployedVersion> versions) {
+  std::vector<core::HostPort> out;
+  for (const DeployedVersion& version : versions) {
+    for (const std::string& upstream : version.upstreams) {
+      if (auto hp = core::parse_host_port(upstream)) out.push_back(*hp);
+    }
+  }
+  return out;
+}
+
 }  // namespace glidepath::deploy

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/units.h"
 #include "deploy/deployment.h"
 #include "deploy/service_state.h"
 
@@ -43,5 +44,8 @@ RoutingIntent deployment_intent(const ServiceState* state, const Deployment& d);
 // its active deployment, if any. Keyed by service name.
 std::map<std::string, RoutingIntent> intents_from(std::span<const ServiceState> states,
                                                   std::span<const Deployment> active);
+
+// Every upstream of `versions` that parses as host:port (a stored one always does).
+std::vector<core::HostPort> upstreams_of(std::span<const DeployedVersion> versions);
 
 }  // namespace glidepath::deploy

@@ -12,6 +12,7 @@
 #include "deploy/routing_intent.h"
 #include "metrics/history.h"
 #include "metrics/series_registry.h"
+#include "routing/name_cache.h"
 #include "routing/publisher.h"
 #include "store/postgres/leader_lock.h"
 #include "store/postgres/postgres_store.h"
@@ -174,8 +175,18 @@ void Fleet::resync_routing() {
     for (const deploy::Deployment& d : deployments)
       stored_active_[d.spec.service] = d;
   }
-  auto published =
-      deps_.publisher->replace_intents(deploy::intents_from(*states, deployments), driven);
+  auto intents = deploy::intents_from(*states, deployments);
+  if (deps_.names != nullptr) {
+    std::vector<core::HostPort> upstreams;
+    for (const auto& [service, intent] : intents) {
+      const auto some = deploy::upstreams_of(intent.versions);
+      upstreams.insert(upstreams.end(), some.begin(), some.end());
+    }
+    if (auto learned = deps_.names->learn(upstreams); !learned) {
+      fmt::print(stderr, "warning: upstreams from the store: {}\n", learned.error().message);
+    }
+  }
+  auto published = deps_.publisher->replace_intents(std::move(intents), driven);
   if (!published) {
     fmt::print(stderr, "warning: routing from the store: {}\n", published.error().message);
   }

@@ -44,7 +44,8 @@ class SeriesRegistry;
 }  // namespace glidepath::metrics
 namespace glidepath::routing {
 class RoutingPublisher;
-}
+class NameCache;
+}  // namespace glidepath::routing
 namespace glidepath::controller {
 class Controller;
 }
@@ -67,6 +68,9 @@ struct FleetDeps {
   std::shared_ptr<const config::Config> config;
   store::Store* store = nullptr;
   routing::RoutingPublisher* publisher = nullptr;
+  // Upstream names of versions read from the database are resolved before they are
+  // published (null: taken as they are).
+  routing::NameCache* names = nullptr;
   controller::Controller* controller = nullptr;  // null: --role gateway
   metrics::SeriesRegistry* registry = nullptr;
   // This process's gateway's per-second history (the windows it writes); null without a

@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <fmt/format.h>
 #include <sched.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -33,24 +34,18 @@ struct Gateway::Impl {
   bool stopped = false;
   std::mutex publish_mutex;  // one publication at a time; never taken by a worker
 
-  // Resolves upstream names on the caller's thread (blocking getaddrinfo belongs here,
-  // not on an event loop). An unresolvable name keeps an unspecified endpoint: connects
-  // to it fail and answer 502, and the next publication retries the lookup.
+  // Turns the snapshot's upstream addresses into endpoints. No resolver is asked: names
+  // are resolved on the control plane before a snapshot is built (routing/name_cache.h),
+  // so a publish, a rollback's included, never waits on DNS. A name that reaches here
+  // unresolved gets an unspecified endpoint: connecting to it fails and answers 502
+  // until the control plane learns its addresses and publishes again.
   std::shared_ptr<const ResolvedSnapshot> resolve(std::shared_ptr<const Snapshot> snapshot) {
     auto resolved = std::make_shared<ResolvedSnapshot>();
     resolved->endpoints.reserve(snapshot->upstreams.size());
-    asio::io_context io;
-    tcp::resolver resolver(io);
     for (const core::HostPort& hp : snapshot->upstreams) {
       boost::system::error_code ec;
-      auto address = asio::ip::make_address(hp.host, ec);
-      if (!ec) {
-        resolved->endpoints.emplace_back(address, hp.port);
-        continue;
-      }
-      auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
-      resolved->endpoints.push_back(!ec && !results.empty() ? results.begin()->endpoint()
-                                                            : tcp::endpoint());
+      const auto address = asio::ip::make_address(hp.host, ec);
+      resolved->endpoints.push_back(!ec ? tcp::endpoint(address, hp.port) : tcp::endpoint());
     }
     resolved->routes = std::move(snapshot);
     return resolved;
@@ -82,6 +77,23 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(const GatewayOptions& opti
     endpoint = results.begin()->endpoint();
   } else {
     endpoint = tcp::endpoint(address, options.listen.port);
+  }
+
+  // Every worker's socket has SO_REUSEPORT, which lets any socket of the same user share
+  // the port — another process's too, and the kernel would then split connections between
+  // two unrelated gateways. A socket without it cannot bind a port someone listens on, so
+  // this probe refuses at start what the workers would otherwise silently share.
+  if (endpoint.port() != 0) {
+    asio::io_context io;
+    tcp::acceptor probe(io);
+    probe.open(endpoint.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    if (ec) {
+      return core::fail(fmt::format("cannot listen on {}:{}: {}", endpoint.address().to_string(),
+                                    endpoint.port(), ec.message()));
+    }
+    probe.close(ec);
   }
 
   auto resolved = impl->resolve(std::move(snapshot));

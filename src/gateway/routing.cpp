@@ -343,8 +343,17 @@ core::Result<ServiceRoute> build_route(const config::ServiceConfig& service,
     }
     VersionRoute version;
     version.name = v->name;
-    for (const core::HostPort& address : v->upstreams) {
-      version.upstreams.push_back(upstreams.index_of(address));
+    for (const core::HostPort& upstream : v->upstreams) {
+      std::vector<core::HostPort> addresses;
+      if (inputs.addresses) addresses = inputs.addresses(upstream);
+      if (addresses.empty()) addresses.push_back(upstream);
+      for (const core::HostPort& address : addresses) {
+        const uint32_t index = upstreams.index_of(address);
+        if (std::find(version.upstreams.begin(), version.upstreams.end(), index) ==
+            version.upstreams.end()) {
+          version.upstreams.push_back(index);
+        }
+      }
     }
     auto series = registry.intern(service.name, v->name);
     if (!series) {

@@ -131,6 +131,11 @@ struct SnapshotInputs {
   // caller caches. Unset: no matchers.
   std::function<std::shared_ptr<const access::OperationMatcher>(const std::string& spec)>
       operations;
+  // The addresses an upstream stands for (a name's, each with the upstream's port); each
+  // becomes an upstream of its own, in the version's round robin. Memory only: the
+  // snapshot is built on the rollback path. Unset, or an empty answer: the upstream as
+  // configured.
+  std::function<std::vector<core::HostPort>(const core::HostPort& upstream)> addresses;
 };
 
 // Builds a snapshot. Without a runtime entry a service routes per its config (`traffic`

@@ -91,6 +91,11 @@ core::Result<std::shared_ptr<const gateway::Snapshot>> RoutingPublisher::build()
   gateway::SnapshotInputs inputs;
   inputs.keys = keys_;
   inputs.operations = [this](const std::string& path) { return matcher(path); };
+  if (options_.names != nullptr) {
+    inputs.addresses = [names = options_.names](const core::HostPort& upstream) {
+      return names->addresses(upstream);
+    };
+  }
   return gateway::build_snapshot(*options_.config, runtime, *options_.registry, generation_ + 1,
                                  inputs);
 }
@@ -156,6 +161,13 @@ core::Result<void> RoutingPublisher::set_keys(std::shared_ptr<const access::KeyT
     std::swap(keys_, keys);
     return core::Failure{built.error()};
   }
+  return publish(std::move(*built));
+}
+
+core::Result<void> RoutingPublisher::republish() {
+  std::lock_guard lock(mutex_);
+  auto built = build();
+  if (!built) return core::Failure{built.error()};
   return publish(std::move(*built));
 }
 

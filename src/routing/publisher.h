@@ -29,6 +29,7 @@
 #include "core/result.h"
 #include "deploy/routing_intent.h"
 #include "gateway/routing.h"
+#include "routing/name_cache.h"
 
 namespace glidepath::metrics {
 class SeriesRegistry;
@@ -58,6 +59,9 @@ class RoutingPublisher {
     // Unset: OperationMatcher::from_file, with a warning on stderr for a document that
     // cannot be read (its version's usage is then named by literal paths).
     SpecLoader specs;
+    // Upstream names → addresses (memory only while building); null: upstreams are used
+    // as configured.
+    const NameCache* names = nullptr;
   };
 
   // Builds the first snapshot (generation 1) from `intents` and `keys` (null: no keys).
@@ -81,6 +85,10 @@ class RoutingPublisher {
                                      const std::set<std::string>& keep = {});
   // A key was created or revoked: the table every worker checks keys against.
   core::Result<void> set_keys(std::shared_ptr<const access::KeyTable> keys);
+
+  // The same routing again, with the names' current addresses (after a refresh changed
+  // some): connections in flight keep theirs, new ones use the new addresses.
+  core::Result<void> republish();
 
   // The snapshot last published (never null).
   std::shared_ptr<const gateway::Snapshot> snapshot() const;

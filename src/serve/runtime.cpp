@@ -20,6 +20,7 @@
 #include "metrics/collector.h"
 #include "metrics/history.h"
 #include "metrics/series_registry.h"
+#include "routing/name_cache.h"
 #include "routing/publisher.h"
 #include "serve/key_service.h"
 #include "serve/startup_report.h"
@@ -37,6 +38,9 @@ constexpr auto kCollectDelay = std::chrono::milliseconds(50);
 // Usage and quota counts go to the store this often (SPEC section 5: recording never
 // waits for the store; a crash loses at most this much of them).
 constexpr auto kFlushInterval = std::chrono::seconds(1);
+// Upstream names are looked up again this often, in the background (a TTL-like period:
+// the system resolver does not say the records' TTLs).
+constexpr auto kNameRefreshInterval = std::chrono::seconds(30);
 
 core::Result<std::unique_ptr<store::Store>> open_store(const config::StoreConfig& store) {
   if (store.kind == config::StoreKind::postgres) {
@@ -85,6 +89,7 @@ struct Runtime::Impl {
   metrics::SeriesRegistry registry;
   metrics::MetricsHistory history;         // this process's gateway: /metrics, its windows
   metrics::MetricsHistory merged_history;  // a fleet: every gateway's windows
+  routing::NameCache names;
   std::unique_ptr<routing::RoutingPublisher> publisher;
   std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<metrics::MetricsCollector> collector;
@@ -96,6 +101,7 @@ struct Runtime::Impl {
 
   std::thread collector_thread;
   std::thread flusher_thread;
+  std::thread names_thread;
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
   bool stopping = false;
@@ -133,6 +139,38 @@ struct Runtime::Impl {
     }
   }
 
+  // Every name the gateway may route to, resolved before the first snapshot; one that does
+  // not resolve now is tried again by every refresh and answers 502 meanwhile.
+  void learn_names(std::span<const deploy::ServiceState> states) {
+    std::vector<core::HostPort> upstreams;
+    for (const config::ServiceConfig& service : config->services) {
+      for (const config::VersionConfig& version : service.versions) {
+        upstreams.insert(upstreams.end(), version.upstreams.begin(), version.upstreams.end());
+      }
+    }
+    for (const deploy::ServiceState& state : states) {
+      const auto added = deploy::upstreams_of(state.versions);
+      upstreams.insert(upstreams.end(), added.begin(), added.end());
+    }
+    if (auto learned = names.learn(upstreams); !learned) {
+      fmt::print(stderr, "warning: upstreams: {}; those answer 502 until they resolve\n",
+                 learned.error().message);
+    }
+  }
+
+  void run_name_refresh() {
+    std::unique_lock lock(stop_mutex);
+    while (!stop_cv.wait_for(lock, kNameRefreshInterval, [&] { return stopping; })) {
+      lock.unlock();
+      if (names.refresh()) {
+        if (auto published = publisher->republish(); !published) {
+          fmt::print(stderr, "warning: new upstream addresses: {}\n", published.error().message);
+        }
+      }
+      lock.lock();
+    }
+  }
+
   core::Result<void> start_controller(const std::string& gateway_url) {
     hooks = std::make_unique<controller::HookRunner>();
     controller::ControllerDeps deps;
@@ -143,6 +181,9 @@ struct Runtime::Impl {
     deps.hooks = hooks.get();
     deps.clock = &clock;
     deps.gateway_url = gateway_url;
+    deps.accept_upstreams = [this](const std::vector<core::HostPort>& upstreams) {
+      return names.learn(upstreams);
+    };
     deps.publish = [this](const std::string& service, const deploy::RoutingIntent& intent) {
       return publisher->set_intent(service, intent);
     };
@@ -261,12 +302,14 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
     r.collector = std::make_unique<metrics::MetricsCollector>(r.history, r.gateway->recorders());
     r.collector_thread = std::thread([&r] { r.run_collector(); });
     r.flusher_thread = std::thread([&r] { r.run_flusher(); });
+    r.names_thread = std::thread([&r] { r.run_name_refresh(); });
   }
   if (r.fleet_mode) {
     fleet::FleetDeps deps;
     deps.config = config;
     deps.store = r.store.get();
     deps.publisher = r.publisher.get();
+    deps.names = &r.names;
     deps.controller = r.controller.get();
     deps.registry = &r.registry;
     deps.local_history = &r.history;
@@ -347,6 +390,7 @@ void Runtime::stop() {
   r.stop_cv.notify_all();
   if (r.collector_thread.joinable()) r.collector_thread.join();
   if (r.flusher_thread.joinable()) r.flusher_thread.join();
+  if (r.names_thread.joinable()) r.names_thread.join();
   if (r.fleet) r.fleet->stop();
   if (r.gateway && r.keys) r.keys->flush(r.gateway->drain_usage(), r.registry);
   impl_.reset();

@@ -229,6 +229,22 @@ struct ProxyFixture : testing::Test {
   }
 };
 
+TEST_F(ProxyFixture, APortAnotherGatewayListensOnIsRefusedNotShared) {
+  // SO_REUSEPORT would let a second gateway (another config, another store) bind the same
+  // port and the kernel split connections between the two.
+  GatewayOptions options;
+  options.listen = core::HostPort{"127.0.0.1", gateway->port()};
+  options.workers = 2;
+  options.max_series = registry.max_series();
+  auto second = Gateway::start(options, snapshot_with_canary(0, 1));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(
+      second.error().message.find("cannot listen on 127.0.0.1:" + std::to_string(gateway->port())),
+      std::string::npos)
+      << second.error().message;
+  EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;
+}
+
 TEST_F(ProxyFixture, SplitsTenThousandRequestsByWeight) {
   ASSERT_TRUE(gateway->publish(snapshot_with_canary(10, 2)));
   std::map<std::string, int> seen;

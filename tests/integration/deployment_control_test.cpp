@@ -178,6 +178,47 @@ TEST(DeploymentControl, ASecondDeploymentOfTheSameServiceIsRefused) {
   EXPECT_EQ(serve.get("/v1/deployments?service=orders&limit=1").json["deployments"].size(), 1u);
 }
 
+TEST(DeploymentControl, AVersionKeepsItsUpstreamsUnlessTheCallerSaysOtherwise) {
+  SampleBackend v1("v1");
+  SampleBackend v2("v2");
+  SampleBackend other("v2-elsewhere");
+  ServeProcess serve(one_service(v1.address()));
+  const Json first = start_deployment(
+      serve, "orders",
+      {{"version", "v2"}, {"upstreams", {v2.address()}}, {"steps", steps({{{"pause", {}}}})}});
+  AdminReply r =
+      serve.admin("POST", "/v1/deployments/" + first["id"].get<std::string>() + "/abort");
+  ASSERT_EQ(r.status, 200) << r.body;
+  wait_until_finished(serve, first["id"], 10s);
+
+  // The same name with other upstreams is refused, naming the ones it has.
+  r = serve.post("/v1/services/orders/deployments",
+                 {{"version", "v2"}, {"upstreams", {other.address()}}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_THAT(r.json.value("error", ""), HasSubstr("already points at " + v2.address()));
+  EXPECT_THAT(r.json.value("error", ""), HasSubstr("replace_upstreams"));
+  // The same upstreams (or none: the ones it has) are fine, and so is saying so.
+  r = serve.post("/v1/services/orders/deployments", {{"version", "v2"},
+                                                     {"upstreams", {other.address()}},
+                                                     {"replace_upstreams", true},
+                                                     {"steps", steps({{{"pause", {}}}})}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json["spec"]["upstreams"], Json::array({other.address()})) << r.body;
+}
+
+TEST(DeploymentControl, AnUpstreamNameThatDoesNotResolveIsRefusedUpFront) {
+  SampleBackend v1("v1");
+  ServeProcess serve(one_service(v1.address()));
+  // RFC 6761: names under .invalid never resolve.
+  const AdminReply r =
+      serve.post("/v1/services/orders/deployments",
+                 {{"version", "v2"}, {"upstreams", {"no-such-host.invalid:9000"}}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.json.value("error", ""), HasSubstr("upstreams: cannot resolve"));
+  EXPECT_THAT(r.json.value("error", ""), HasSubstr("no-such-host.invalid"));
+  EXPECT_EQ(serve.get("/v1/services/orders").json["deployment"], nullptr);
+}
+
 TEST(DeploymentControl, BadRequestsGetAClearFourHundredAnswer) {
   SampleBackend v1("v1");
   ServeProcess serve(one_service(v1.address()), "s3cret-token");
