@@ -75,7 +75,7 @@ Admission admit(const KeyEntry& key, int64_t now_us, int64_t now_epoch_seconds) 
     const QuotaCounter::Decision decision = state->quota->try_consume(now_epoch_seconds);
     if (!decision.admitted) {
       return Admission{429, quota_exceeded(state->quota->quota().period),
-                       retry_seconds(decision.retry_after_seconds)};
+                       retry_seconds(decision.retry_after_seconds), true};
     }
   }
   return Admission{};

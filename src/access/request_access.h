@@ -31,6 +31,7 @@ struct Admission {
   int status = 0;  // 0 admitted; 429 refused
   std::string_view error;
   int retry_after_seconds = 0;  // ceil, at least 1 when refused
+  bool by_quota = false;        // refused by the quota; else, when refused, by the rate
 };
 // The key's rate first (a token is taken), then its quota (counted only when admitted: a
 // request refused for its rate does not use up the day's quota). `now_us` is

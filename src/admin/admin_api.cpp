@@ -307,6 +307,17 @@ Response AdminApi::prometheus() {
       out += fmt::format("\"}} {}\n", share / 100.0);
     }
   }
+  metrics::append_metric_header(
+      out, "glidepath_requests_refused_total",
+      "Requests the gateway refused itself once a service matched, by reason", "counter");
+  for (const gateway::ServiceRoute& service : snap->services) {
+    for (const gateway::Refusal reason : gateway::kServiceRefusals) {
+      out += "glidepath_requests_refused_total{service=\"";
+      metrics::append_escaped_label_value(out, service.name);
+      out += fmt::format("\",reason=\"{}\"}} {}\n", gateway::to_string(reason),
+                         service.refusals != nullptr ? service.refusals->get(reason) : 0);
+    }
+  }
   metrics::append_metric_header(out, "glidepath_deployment_state",
                                 "1 for the state of the service's current deployment", "gauge");
   for (const gateway::ServiceRoute& service : snap->services) {

@@ -11,6 +11,9 @@
 namespace glidepath::gateway::detail {
 namespace {
 
+// Quota periods are wall-clock UTC; read only for a key with a quota.
+const core::SystemClock kWallClock;
+
 constexpr size_t kBufferBytes = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -261,69 +264,34 @@ void ClientConnection::on_request_head() {
     generate_request_id(request_id_, worker_.random(), worker_.random());
   }
 
-  std::string_view error;
-  if (!normalize_target(head.target, target_, error)) {
-    respond_error(400, error, request_has_body_ || !client_keep_alive_);
-    return;
-  }
   snapshot_ = worker_.snapshot();
-  // An absolute-form target names the host itself (RFC 9112 3.2.2); it wins over Host.
-  const std::string_view authority = target_authority(head.target);
-  route_ = snapshot_->routes->match(authority.empty() ? head.host : authority, target_);
-  if (route_ == nullptr) {
-    respond_error(404, "no route for this host and path", request_has_body_ || !client_keep_alive_);
+  ConnectionFacts facts;
+  facts.random_bits = worker_.random();
+  facts.now_us = started_us_;
+  facts.wall_clock = &kWallClock;
+  const Decision decision = decide(*snapshot_->routes, head, facts, scratch_);
+  route_ = decision.route;
+  const bool close_after_error = request_has_body_ || !client_keep_alive_;
+  if (decision.version != nullptr) {
+    // Usage of the chosen version (a 429 too: the consumer sees its refusals), named by
+    // the operation its contract gives the path the upstream sees ("GET /orders/{id}").
+    consumer_id_ = decision.key != nullptr ? decision.key->consumer_id : access::kAnonymousConsumer;
+    operation_ = worker_.operation_id(head.method, decision.forward_target,
+                                      decision.version->operations.get());
+    usage_series_ = decision.version->series;
+    record_usage_ = true;
+  }
+  if (decision.status != 0) {
+    if (route_ != nullptr) route_->refusals->count(decision.refusal);
+    respond_error(decision.status, decision.error, close_after_error, decision.retry_after_seconds);
     return;
   }
-  // Who is calling (SPEC section 5): the key is looked up in the snapshot's table, with
-  // no lock and no store access. 401/403 are answered before anything else is decided.
-  const access::Identity identity =
-      access::identify(route_->api_keys, route_->api_key_source, *snapshot_->routes->keys, head);
-  if (identity.status != 0) {
-    respond_error(identity.status, identity.error, request_has_body_ || !client_keep_alive_);
-    return;
-  }
-  const access::KeyEntry* key = identity.key;
-  consumer_id_ = key != nullptr ? key->consumer_id : access::kAnonymousConsumer;
-
-  RequestFacts facts;
-  facts.pin = head.find("x-glidepath-version");
-  // A preview key, or the running deployment's preview token (which its pre-traffic hook
-  // is given), lets the caller pin a version.
-  facts.may_pin =
-      (key != nullptr && key->preview) ||
-      (!route_->preview_token.empty() &&
-       http::same_secret(head.find("x-glidepath-preview-token"), route_->preview_token));
-  facts.sticky_value =
-      sticky_value(route_->stickiness, head, key != nullptr ? std::string_view(key->consumer) : "");
-  const VersionChoice choice = choose_version(*route_, facts, worker_.random());
-  if (choice.error_status != 0) {
-    respond_error(choice.error_status, choice.error, request_has_body_ || !client_keep_alive_);
-    return;
-  }
-  const VersionRoute& chosen = route_->versions[choice.version];
-  strip_route_prefix(*route_, target_, forward_target_);
-  // The operation as the version's contract names it ("GET /orders/{id}"), from the path
-  // the upstream sees.
-  operation_ = worker_.operation_id(head.method, forward_target_, chosen.operations.get());
-  usage_series_ = chosen.series;
-  record_usage_ = true;
-
-  if (key != nullptr && (key->state->rate || key->state->quota)) {
-    const access::Admission admission =
-        access::admit(*key, started_us_, core::epoch_second(core::SystemClock().now()));
-    if (admission.status != 0) {
-      // Refused before it reached the version: usage of the version (the consumer sees
-      // its 429s), but not the version's metrics, which judge the canary.
-      respond_error(admission.status, admission.error, request_has_body_ || !client_keep_alive_,
-                    admission.retry_after_seconds);
-      return;
-    }
-  }
-  version_ = &chosen;
+  version_ = decision.version;
+  const access::KeyEntry* key = decision.key;
 
   http::ForwardedRequest forwarded;
   forwarded.method = head.method;
-  forwarded.target = forward_target_;
+  forwarded.target = decision.forward_target;
   forwarded.original = &head;
   forwarded.client_address = client_address_;
   forwarded.forwarded_proto = "http";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/decide.h"
 #include "gateway/worker.h"
 #include "http/parser.h"
 
@@ -105,10 +106,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::string request_id_;
-  std::string target_;          // normalised target
-  std::string forward_target_;  // what the upstream gets (prefix stripped if the route says)
-  std::string up_head_;         // serialised request head for the upstream
-  std::string out_head_;        // serialised response head (or error response) for the client
+  DecisionScratch scratch_;  // the targets decide() normalises and forwards
+  std::string up_head_;      // serialised request head for the upstream
+  std::string out_head_;     // serialised response head (or error response) for the client
   std::array<char, 24> up_chunk_header_{};
   size_t up_chunk_header_size_ = 0;
   std::array<asio::const_buffer, 3> up_write_buffers_{};  // of the write to the upstream in flight

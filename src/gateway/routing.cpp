@@ -312,6 +312,8 @@ core::Result<ServiceRoute> build_route(const config::ServiceConfig& service,
   route.api_key_source = service.api_key_source;
   route.stickiness = service.stickiness;
   route.preview = service.preview;
+  route.refusals = inputs.refusals ? inputs.refusals(service.name) : nullptr;
+  if (route.refusals == nullptr) route.refusals = std::make_shared<RefusalCounters>();
 
   std::vector<const config::VersionConfig*> versions;
   for (const config::VersionConfig& v : service.versions)

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "core/units.h"
+#include "gateway/refusals.h"
 #include "http/message.h"
 #include "metrics/series_id.h"
 
@@ -81,6 +82,9 @@ struct ServiceRoute {
   std::vector<VersionRoute> versions;
   std::vector<TrafficSlice> slices;  // covers 0..10000; the last upper is 10000
   uint32_t live = 0;                 // index of the live (stable) version
+  // Requests refused once this service matched, by reason; never null. The same object
+  // across snapshots when the control plane keeps it (SnapshotInputs::refusals).
+  std::shared_ptr<RefusalCounters> refusals;
 
   const VersionRoute* find_version(std::string_view name) const;
   // The share of public traffic `version` gets, in basis points (0..10000), for
@@ -136,6 +140,8 @@ struct SnapshotInputs {
   // snapshot is built on the rollback path. Unset, or an empty answer: the upstream as
   // configured.
   std::function<std::vector<core::HostPort>(const core::HostPort& upstream)> addresses;
+  // A service's refusal counters, kept across builds; unset: new ones every build.
+  std::function<std::shared_ptr<RefusalCounters>(const std::string& service)> refusals;
 };
 
 // Builds a snapshot. Without a runtime entry a service routes per its config (`traffic`

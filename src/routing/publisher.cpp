@@ -91,6 +91,11 @@ core::Result<std::shared_ptr<const gateway::Snapshot>> RoutingPublisher::build()
   gateway::SnapshotInputs inputs;
   inputs.keys = keys_;
   inputs.operations = [this](const std::string& path) { return matcher(path); };
+  inputs.refusals = [this](const std::string& service) {
+    auto& counters = refusals_[service];
+    if (counters == nullptr) counters = std::make_shared<gateway::RefusalCounters>();
+    return counters;
+  };
   if (options_.names != nullptr) {
     inputs.addresses = [names = options_.names](const core::HostPort& upstream) {
       return names->addresses(upstream);

@@ -108,6 +108,7 @@ class RoutingPublisher {
   std::map<std::string, deploy::RoutingIntent> intents_;  // by service
   std::shared_ptr<const access::KeyTable> keys_;
   std::map<std::string, std::shared_ptr<const access::OperationMatcher>> specs_;  // by path
+  std::map<std::string, std::shared_ptr<gateway::RefusalCounters>> refusals_;     // by service
   std::shared_ptr<const gateway::Snapshot> snapshot_;
   uint64_t generation_ = 0;
 };

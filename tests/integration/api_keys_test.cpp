@@ -222,6 +222,16 @@ TEST(ApiKeys, ARequiredKeyThatIsMissingIs401UnknownOrRevokedIs403) {
                               "/orders/garbage", "/orders/revoked"}) {
     EXPECT_THAT(seen, Not(HasSubstr(refused))) << "a refused request reached the upstream";
   }
+  // Every refusal is counted per service and reason.
+  const AdminReply metrics = server.get("/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.error;
+  EXPECT_THAT(metrics.body, HasSubstr("# TYPE glidepath_requests_refused_total counter"));
+  EXPECT_THAT(metrics.body, HasSubstr("glidepath_requests_refused_total{service=\"orders\","
+                                      "reason=\"missing_key\"} 2\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("glidepath_requests_refused_total{service=\"orders\","
+                                      "reason=\"invalid_key\"} 3\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("glidepath_requests_refused_total{service=\"orders\","
+                                      "reason=\"rate_limited\"} 0\n"));
 }
 
 TEST(ApiKeys, AnOptionalServiceLetsAnonymousRequestsInButChecksAPresentedKey) {
