@@ -1,19 +1,16 @@
 #include "config/loader.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/parser.h>
 
 #include <cerrno>
 #include <exception>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <system_error>
 
 #include "config/readers.h"
 #include "config/yaml_reader.h"
+#include "yaml/guard.h"
 
 namespace glidepath::config {
 namespace {
@@ -21,186 +18,6 @@ namespace {
 using detail::Diagnostics;
 using detail::MapView;
 using detail::Reader;
-
-// ---------------------------------------------------------------------------------------
-// Nesting guard. yaml-cpp's parser recurses once per nesting level. Its own guard (0.7
-// stops at 500 levels, with the message "bad file") keeps the stack safe but says nothing
-// useful, and the next yaml-cpp may differ; this scan bounds the depth from the text
-// alone, before parsing. It over-estimates rather than under-estimates: two levels per
-// open indentation (a mapping and a compact sequence under it), one per "- " / "? " / ": "
-// indicator opening a line, one per open flow bracket; quoted scalars, comments and block
-// scalars do not count. Should it ever under-estimate, yaml-cpp's guard still holds.
-
-struct NestingReport {
-  int depth = 0;
-  int line = 0;  // 1-based, where the depth was first exceeded
-};
-
-bool opens_scalar(char previous) {
-  return previous == ' ' || previous == '\t' || previous == '[' || previous == '{' ||
-         previous == ',' || previous == ':' || previous == '-' || previous == '?' ||
-         previous == '\0';
-}
-
-NestingReport find_excess_nesting(std::string_view text, int limit) {
-  enum class Quote { none, single, dbl };
-  Quote quote = Quote::none;
-  int flow = 0;                  // open [ and { (outside quotes and comments)
-  int block_depth = 0;           // estimate for the current block line
-  int flow_base = 0;             // block depth where the outermost flow collection opened
-  std::vector<int> indents;      // open block indentations
-  int block_scalar_indent = -1;  // inside a | or > scalar whose header line had this indent
-  int line_number = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    ++line_number;
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-
-    size_t i = 0;
-    if (quote == Quote::none && flow == 0) {
-      size_t indent = 0;
-      while (indent < line.size() && line[indent] == ' ')
-        ++indent;
-      const bool blank = indent == line.size() || line[indent] == '#';
-      if (block_scalar_indent >= 0) {
-        if (blank || static_cast<int>(indent) > block_scalar_indent) continue;
-        block_scalar_indent = -1;
-      }
-      if (blank) continue;
-      while (!indents.empty() && indents.back() > static_cast<int>(indent))
-        indents.pop_back();
-      if (indents.empty() || indents.back() < static_cast<int>(indent)) {
-        indents.push_back(static_cast<int>(indent));
-      }
-      int indicators = 0;
-      i = indent;
-      while (i < line.size() && (line[i] == '-' || line[i] == '?' || line[i] == ':') &&
-             (i + 1 == line.size() || line[i + 1] == ' ')) {
-        ++indicators;
-        ++i;
-        while (i < line.size() && line[i] == ' ')
-          ++i;
-      }
-      block_depth = 2 * static_cast<int>(indents.size()) + indicators;
-      if (block_depth > limit) return {block_depth, line_number};
-      // A block scalar header ends the line: `key: |`, `- >-`, `key: |2`.
-      std::string_view content = line.substr(indent);
-      const size_t comment = content.find(" #");
-      if (comment != std::string_view::npos) content = content.substr(0, comment);
-      while (!content.empty() && content.back() == ' ')
-        content.remove_suffix(1);
-      size_t header = content.size();
-      while (header > 0 && (content[header - 1] == '-' || content[header - 1] == '+' ||
-                            (content[header - 1] >= '1' && content[header - 1] <= '9'))) {
-        --header;
-      }
-      if (header > 0 && (content[header - 1] == '|' || content[header - 1] == '>') &&
-          (header == 1 || content[header - 2] == ' ')) {
-        block_scalar_indent = static_cast<int>(indent);
-      }
-    }
-    char previous = i == 0 ? '\0' : line[i - 1];
-    for (; i < line.size(); ++i) {
-      const char c = line[i];
-      if (quote == Quote::single) {
-        if (c == '\'') {
-          if (i + 1 < line.size() && line[i + 1] == '\'') {
-            ++i;
-          } else {
-            quote = Quote::none;
-          }
-        }
-      } else if (quote == Quote::dbl) {
-        if (c == '\\') {
-          ++i;
-        } else if (c == '"') {
-          quote = Quote::none;
-        }
-      } else if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\0')) {
-        break;  // a comment runs to the end of the line
-      } else if ((c == '\'' || c == '"') && opens_scalar(previous)) {
-        quote = c == '\'' ? Quote::single : Quote::dbl;
-      } else if (c == '[' || c == '{') {
-        if (flow == 0) flow_base = block_depth;
-        ++flow;
-        if (flow_base + flow > limit) return {flow_base + flow, line_number};
-      } else if ((c == ']' || c == '}') && flow > 0) {
-        --flow;
-      }
-      previous = c;
-    }
-  }
-  return {};
-}
-
-// ---------------------------------------------------------------------------------------
-// Parse check. yaml-cpp 0.7 answers some malformed input with an endless stream of empty
-// documents (fuzz_config found ",- services\n-'mname[*'m"), so YAML::LoadAll would never
-// return. A first pass through the event parser builds nothing and gives up after more
-// events than the text could hold (a YAML event needs at least a byte or two of text);
-// it also finds a second, non-empty document, which a config file must not have.
-
-class ParseCheck final : public YAML::EventHandler {
- public:
-  struct Exhausted {
-    int line = 0;
-  };
-
-  explicit ParseCheck(size_t budget) : budget_(budget) {}
-
-  // Whether a second, non-empty document follows the first, and its 1-based line (0 when
-  // unknown).
-  bool has_extra_document() const { return has_extra_document_; }
-  int extra_document_line() const { return extra_document_line_; }
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    tick(mark);
-    ++documents_;
-    events_in_document_ = 0;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { content(mark, /*null=*/true); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content(mark, false); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
-    content(mark, false);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
-    content(mark, false);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    content(mark, false);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void tick(const YAML::Mark& mark) {
-    if (++events_ > budget_) throw Exhausted{mark.line >= 0 ? mark.line + 1 : 0};
-  }
-  void content(const YAML::Mark& mark, bool null) {
-    tick(mark);
-    ++events_in_document_;
-    // A document holding just a null is what a trailing '---' or '...' leaves behind.
-    if (documents_ > 1 && !has_extra_document_ && (!null || events_in_document_ > 1)) {
-      has_extra_document_ = true;
-      extra_document_line_ = mark.line >= 0 ? mark.line + 1 : 0;
-    }
-  }
-
-  size_t budget_;
-  size_t events_ = 0;
-  int documents_ = 0;
-  int events_in_document_ = 0;
-  bool has_extra_document_ = false;
-  int extra_document_line_ = 0;
-};
 
 // ---------------------------------------------------------------------------------------
 // Top-level sections.
@@ -342,40 +159,15 @@ void read_document(std::string_view text, const EnvLookup& env, const detail::Lo
                                   kMaxConfigBytes));
     return;
   }
-  if (const NestingReport nesting = find_excess_nesting(text, kMaxNestingDepth);
-      nesting.depth > 0) {
-    diagnostics.error("", nesting.line,
-                      fmt::format("nested more than {} levels deep", kMaxNestingDepth));
+  // yaml/guard.h: nesting (estimated from the text first), runaway parses, a second
+  // document.
+  yaml::Guarded guarded = yaml::load_guarded(
+      text, yaml::GuardLimits{.max_depth = kMaxNestingDepth, .estimate_from_text = true});
+  if (guarded.error) {
+    diagnostics.error("", guarded.error->line, std::move(guarded.error->message));
     return;
   }
-  // First a pass that only counts parse events, then the real load of the first document.
-  ParseCheck check(4 * text.size() + 64);
-  YAML::Node root;
-  try {
-    std::istringstream stream{std::string(text)};
-    YAML::Parser parser(stream);
-    while (parser.HandleNextDocument(check)) {
-    }
-    if (check.has_extra_document()) {
-      diagnostics.error("", check.extra_document_line(),
-                        "only one YAML document is allowed (a second one starts here)");
-      return;
-    }
-    root = YAML::Load(std::string(text));
-  } catch (const ParseCheck::Exhausted& e) {
-    diagnostics.error("", e.line,
-                      "YAML syntax error: the parser makes no progress here (malformed document)");
-    return;
-  } catch (const YAML::DeepRecursion& e) {
-    // yaml-cpp's own depth guard (it calls this "bad file"), for nesting the scan missed.
-    const int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
-    diagnostics.error("", line, fmt::format("nested more than {} levels deep", kMaxNestingDepth));
-    return;
-  } catch (const YAML::Exception& e) {
-    const int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
-    diagnostics.error("", line, fmt::format("YAML syntax error: {}", e.msg));
-    return;
-  }
+  YAML::Node root = guarded.root;
   // An empty file is an empty mapping: every section defaults, and services is missing.
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   Reader reader(env, diagnostics);

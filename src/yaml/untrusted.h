@@ -1,11 +1,8 @@
 // Reading untrusted YAML (or JSON) text safely with yaml-cpp: OpenAPI documents for the
 // contract loader and for operation names.
 //
-// yaml-cpp's parser recurses once per nesting level, and some malformed input makes it
-// produce documents without end (src/config/loader.cpp guards the config file the same
-// way). So a first pass through the event parser builds nothing, throws past a nesting
-// depth and past more events than the text could hold, and refuses a second document;
-// only then does YAML::Load build the tree.
+// The text goes through yaml/guard.h (nesting, runaway documents, a second document) with
+// the limits below.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
