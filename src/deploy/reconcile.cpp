@@ -257,7 +257,11 @@ bool step_state(Transitions& t, const Observations& observed) {
           break;
         case ContractVerdict::blocked:
           if (!d.spec.allow_breaking) {
-            t.roll_back_or_fail(fmt::format("contract check failed: {}", contract.summary));
+            // The operator's way through is named where they read the failure.
+            t.roll_back_or_fail(
+                fmt::format("contract check failed: {}; to deploy anyway, start it again with "
+                            "--allow-breaking (allow_breaking: true)",
+                            contract.summary));
             return false;
           }
           t.event("contract",

@@ -370,7 +370,9 @@ TEST(Reconcile, ContractVerdicts) {
     EXPECT_TRUE(found) << c.event;
     if (c.expected == DeploymentState::failed) {
       EXPECT_TRUE(sim.weight_changes.empty());
-      EXPECT_EQ(sim.deployment.reason, "contract check failed: GET /orders/{id} removed");
+      EXPECT_EQ(sim.deployment.reason,
+                "contract check failed: GET /orders/{id} removed; to deploy anyway, start it again "
+                "with --allow-breaking (allow_breaking: true)");
     }
   }
 }
