@@ -130,6 +130,12 @@ std::shared_ptr<const config::Config> config_with_named_upstreams() {
   return loaded.config;
 }
 
+// Both versions' names known, as at start: stable.internal and canary.internal.
+void learn_both(NameCache& names, const config::Config& config) {
+  ASSERT_TRUE(names.learn(config.services[0].versions[0].upstreams).ok());
+  ASSERT_TRUE(names.learn(config.services[0].versions[1].upstreams).ok());
+}
+
 deploy::RoutingIntent canary_at(int weight) {
   deploy::RoutingIntent intent;
   intent.live = "v1";
@@ -144,8 +150,7 @@ TEST(NameCache, EveryAddressOfANameIsAnUpstreamInTheSnapshot) {
   resolver.set("canary.internal", {"10.0.2.1"});
   NameCache names(resolver.lookup());
   const auto config = config_with_named_upstreams();
-  ASSERT_TRUE(names.learn(config->services[0].versions[0].upstreams).ok());
-  ASSERT_TRUE(names.learn(config->services[0].versions[1].upstreams).ok());
+  learn_both(names, *config);
   metrics::SeriesRegistry registry;
   auto publisher = RoutingPublisher::create({config, &registry, nullptr, &names}, {}, nullptr);
   ASSERT_TRUE(publisher.ok()) << publisher.error().message;
@@ -175,8 +180,7 @@ TEST(NameCache, ARollbackPublishesWhileTheResolverHangs) {
   resolver.set("canary.internal", {"10.0.2.1"});
   NameCache names(resolver.lookup());
   const auto config = config_with_named_upstreams();
-  ASSERT_TRUE(names.learn(config->services[0].versions[0].upstreams).ok());
-  ASSERT_TRUE(names.learn(config->services[0].versions[1].upstreams).ok());
+  learn_both(names, *config);
   metrics::SeriesRegistry registry;
   auto created = RoutingPublisher::create({config, &registry, nullptr, &names},
                                           {{"orders", canary_at(50)}}, nullptr);
