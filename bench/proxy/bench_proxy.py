@@ -56,6 +56,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGETS = ["direct", "nginx", "haproxy", "glidepath", "glidepath+keys"]
 PROXIES = ["nginx", "haproxy", "glidepath", "glidepath+keys"]
 KEYED = "glidepath+keys"          # the Glidepath whose service requires an API key
+BASELINE = "glidepath-base"       # BASELINE=path: another build, measured alongside
 KEY_HEADER = "X-Api-Key"
 KEY_CONSUMER = {"consumer": "bench", "contact": "bench@example.com"}
 KEYS_TARGET_PCT = 5.0             # issue 5: keys may cost under 5 % of CPU per request
@@ -105,6 +106,9 @@ class Settings:
         self.write_docs = env_int("WRITE_DOCS", 0 if q else 1)
         self.hold = env_int("HOLD", 0)  # 1: start everything, print ports/PIDs, wait for ^C
         self.glidepath = os.environ.get("GLIDEPATH", os.path.join(ROOT, "build", "glidepath"))
+        # Another build of Glidepath to measure in the same rotation ("glidepath-base"):
+        # how a change moved CPU per request and throughput, on the same machine, in one run.
+        self.baseline = os.environ.get("BASELINE", "")
         self.body_bytes = 100
 
     def pinned(self, cpu: str) -> list[str]:
@@ -426,10 +430,11 @@ backend versions
 """
 
 
-def glidepath_conf(tmp: str, port: int, admin_port: int, p1: int, p2: int, keys: bool = False) -> str:
+def glidepath_conf(tmp: str, port: int, admin_port: int, p1: int, p2: int, keys: bool = False,
+                   store: str = "") -> str:
     # With keys: the same service, but every request needs a valid key (SPEC section 5),
     # its usage is recorded per consumer, and the version choice is sticky per key.
-    store = "glidepath-keys" if keys else "glidepath"
+    store = store or ("glidepath-keys" if keys else "glidepath")
     return f"""gateway: {{listen: 127.0.0.1:{port}, workers: 1}}
 admin: {{listen: 127.0.0.1:{admin_port}}}
 store: sqlite:{tmp}/{store}.db
@@ -1240,7 +1245,16 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
                                                  glidepath_conf(tmp, keys_port, keys_admin, p1, p2,
                                                                 keys=True))],
                         s.proxy_cpu)
-    for port in (p1, p2, status_port, nginx_port, haproxy_port, gp_port, keys_port, keys_admin):
+    base_port = base_admin = 0
+    if s.baseline:
+        base_port, base_admin = free_ports(2)
+        base = procs.start(BASELINE, [s.baseline, "serve", "-c",
+                                      write(f"{tmp}/glidepath-base.yaml",
+                                            glidepath_conf(tmp, base_port, base_admin, p1, p2,
+                                                           store="glidepath-base"))],
+                           s.proxy_cpu)
+    for port in (p1, p2, status_port, nginx_port, haproxy_port, gp_port, keys_port, keys_admin,
+                 *([base_port] if s.baseline else [])):
         wait_port(port, procs)
     time.sleep(0.5)  # nginx forks its worker after binding
     targets = {
@@ -1250,6 +1264,10 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
         "glidepath": Target("glidepath", gp_port, descendants(glidepath.pid)),
         KEYED: Target(KEYED, keys_port, descendants(keyed.pid)),
     }
+    if s.baseline:
+        targets[BASELINE] = Target(BASELINE, base_port, descendants(base.pid))
+        TARGETS.insert(TARGETS.index("glidepath") + 1, BASELINE)
+        PROXIES.insert(PROXIES.index("glidepath") + 1, BASELINE)
     key = create_api_key(keys_admin)
     targets[KEYED].headers = {KEY_HEADER: key}
     wait_key_accepted(targets[KEYED], procs)
