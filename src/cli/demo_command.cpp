@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "demo/demo.h"
+#include "tools/demo/demo.h"
 
 namespace glidepath::cli {
 

@@ -9,9 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "backend/routes.h"
-#include "backend/sample_backend.h"
 #include "cli/commands.h"
+#include "tools/sample_backend/routes.h"
+#include "tools/sample_backend/sample_backend.h"
 
 namespace glidepath::cli {
 
@@ -27,14 +27,14 @@ struct SampleBackendCliOptions {
 };
 
 int run_sample_backend(const SampleBackendCliOptions& cli) {
-  backend::SampleBackendOptions options;
+  sample_backend::SampleBackendOptions options;
   options.name = cli.name;
   options.bind_address = cli.bind;
   options.port = static_cast<std::uint16_t>(cli.port);
   options.error_rate = cli.error_rate;
   options.latency = std::chrono::milliseconds(cli.latency_ms);
   options.workers = cli.workers;
-  if (auto valid = backend::validate(options); !valid) {
+  if (auto valid = sample_backend::validate(options); !valid) {
     fmt::print(stderr, "error: {}\n", valid.error().message);
     return kUsage;
   }
@@ -48,7 +48,7 @@ int run_sample_backend(const SampleBackendCliOptions& cli) {
   sigset_t previous;
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
 
-  auto server = backend::SampleBackend::start(options);
+  auto server = sample_backend::SampleBackend::start(options);
   if (!server) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     fmt::print(stderr, "error: {}\n", server.error().message);
@@ -84,10 +84,10 @@ void add_sample_backend_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--latency-ms", options->latency_ms, "Milliseconds added to every request")
-      ->check(CLI::Range(std::int64_t{0}, static_cast<std::int64_t>(backend::kMaxLatencyMs)))
+      ->check(CLI::Range(std::int64_t{0}, static_cast<std::int64_t>(sample_backend::kMaxLatencyMs)))
       ->capture_default_str();
   cmd->add_option("--workers", options->workers, "Threads serving requests; 0 = one per core")
-      ->check(CLI::Range(0, backend::kMaxWorkers))
+      ->check(CLI::Range(0, sample_backend::kMaxWorkers))
       ->capture_default_str();
   cmd->add_option("--bind", options->bind, "Address to listen on")->capture_default_str();
   cmd->callback([options, &exit_code] { exit_code = run_sample_backend(*options); });

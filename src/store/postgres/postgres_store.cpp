@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "deploy/deployment_json.h"
-#include "store/backend_support.h"
+#include "store/common.h"
 #include "store/metric_window_rows.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_connection.h"
@@ -28,7 +28,7 @@ using postgres::Params;
 using postgres::Rows;
 using postgres::Transaction;
 
-// Row `r` of a result, for the shared readers (backend_support.h).
+// Row `r` of a result, for the shared readers (common.h).
 class ResultRow final : public Row {
  public:
   ResultRow(const Rows& rows, int r) : rows_(rows), r_(r) {}

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "deploy/deployment_json.h"
-#include "store/backend_support.h"
+#include "store/common.h"
 #include "store/metric_window_rows.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -28,7 +28,7 @@ using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-// The row a statement has stepped to, for the shared readers (backend_support.h).
+// The row a statement has stepped to, for the shared readers (common.h).
 class CurrentRow final : public Row {
  public:
   explicit CurrentRow(const Statement& statement) : statement_(statement) {}

@@ -1,8 +1,8 @@
-#include "backend/routes.h"
+#include "tools/sample_backend/routes.h"
 
 #include <gtest/gtest.h>
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 namespace {
 
 struct ClassifyCase {
@@ -112,4 +112,4 @@ TEST(ControlUpdate, RefusesWhatItCannotApply) {
 }
 
 }  // namespace
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

@@ -18,7 +18,7 @@
 //   /_test/count        {"total":N,"prefixes":{"/orders":N,...}} of every request received
 //   /_test/requests     the last 1000 requests as "METHOD target" lines
 // Every answer carries X-Backend-Version. Nothing is logged per request.
-#include "backend/sample_backend.h"
+#include "tools/sample_backend/sample_backend.h"
 
 #include <algorithm>
 #include <atomic>
@@ -40,11 +40,11 @@
 #include <thread>
 #include <vector>
 
-#include "backend/json_text.h"
-#include "backend/request_log.h"
-#include "backend/routes.h"
+#include "tools/sample_backend/json_text.h"
+#include "tools/sample_backend/request_log.h"
+#include "tools/sample_backend/routes.h"
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 namespace {
 
@@ -701,4 +701,4 @@ void SampleBackend::stop() {
     worker.reset();
 }
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

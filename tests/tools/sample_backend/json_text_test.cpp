@@ -1,10 +1,10 @@
-#include "backend/json_text.h"
+#include "tools/sample_backend/json_text.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 namespace {
 
 std::string json_string(std::string_view text, bool lowercase = false) {
@@ -60,4 +60,4 @@ TEST(RequestJson, DescribesTheRequestAsSeen) {
 }
 
 }  // namespace
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

@@ -1,4 +1,4 @@
-#include "store/backend_support.h"
+#include "store/common.h"
 
 #include <fmt/format.h>
 

@@ -1,10 +1,10 @@
-#include "backend/json_text.h"
+#include "tools/sample_backend/json_text.h"
 
 #include <charconv>
 
-#include "backend/routes.h"
+#include "tools/sample_backend/routes.h"
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 namespace {
 
@@ -124,4 +124,4 @@ void append_request_json(std::string& out, std::string_view version, const Reque
   out += '}';
 }
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

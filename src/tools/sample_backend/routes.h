@@ -9,7 +9,7 @@
 
 #include "core/result.h"
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 enum class RouteKind {
   application,  // any other path: the JSON description of the request (200, or 500 by error rate)
@@ -64,4 +64,4 @@ struct ControlUpdate {
 };
 core::Result<ControlUpdate> parse_control_update(std::string_view body);
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

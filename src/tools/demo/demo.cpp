@@ -1,4 +1,4 @@
-#include "demo/demo.h"
+#include "tools/demo/demo.h"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -15,12 +15,12 @@
 #include <thread>
 #include <vector>
 
-#include "backend/sample_backend.h"
 #include "config/loader.h"
 #include "controller/controller.h"
 #include "core/units.h"
 #include "http/client.h"
 #include "serve/runtime.h"
+#include "tools/sample_backend/sample_backend.h"
 
 namespace glidepath::demo {
 
@@ -238,12 +238,12 @@ int run_demo(const DemoOptions& options) {
   say.say(say.bold("Glidepath demo: a healthy canary, then a faulty one rolled back on its own."));
 
   // 1. Three versions of a small "shop" service; v3 fails half of its requests.
-  std::vector<std::unique_ptr<backend::SampleBackend>> backends;
+  std::vector<std::unique_ptr<sample_backend::SampleBackend>> backends;
   for (auto [name, error_rate] : {std::pair{"v1", 0.0}, {"v2", 0.0}, {"v3", 0.5}}) {
-    backend::SampleBackendOptions o;
+    sample_backend::SampleBackendOptions o;
     o.name = name;
     o.error_rate = error_rate;
-    auto started = backend::SampleBackend::start(o);
+    auto started = sample_backend::SampleBackend::start(o);
     if (!started) {
       fmt::print(stderr, "demo: cannot start a sample backend: {}\n", started.error().message);
       return 1;

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 // Appends `text` as a JSON string literal. Bytes outside printable ASCII are escaped as
 // \u00XX (read as Latin-1), so the output is valid JSON whatever a client sent.
@@ -36,4 +36,4 @@ struct RequestSummary {
 void append_request_json(std::string& out, std::string_view version, const RequestSummary& request,
                          std::string_view error = {});
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

@@ -13,7 +13,7 @@
 
 #include "core/result.h"
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 struct SampleBackendOptions {
   std::string name;  // the version name it reports
@@ -53,4 +53,4 @@ class SampleBackend {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

@@ -1,10 +1,10 @@
-#include "backend/routes.h"
+#include "tools/sample_backend/routes.h"
 
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 namespace {
 
@@ -153,4 +153,4 @@ core::Result<ControlUpdate> parse_control_update(std::string_view body) {
   return update;
 }
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

@@ -1,10 +1,10 @@
-#include "backend/request_log.h"
+#include "tools/sample_backend/request_log.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 namespace {
 
 TEST(RequestLog, KeepsTheLastThousandRequestsAcrossWorkersInArrivalOrder) {
@@ -63,4 +63,4 @@ TEST(RequestLog, StaysBoundedWhateverClientsSend) {
 }
 
 }  // namespace
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

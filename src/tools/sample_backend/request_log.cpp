@@ -1,11 +1,11 @@
-#include "backend/request_log.h"
+#include "tools/sample_backend/request_log.h"
 
 #include <algorithm>
 
-#include "backend/json_text.h"
-#include "backend/routes.h"
+#include "tools/sample_backend/json_text.h"
+#include "tools/sample_backend/routes.h"
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 RequestLog::RequestLog() : ring_(kCapacity) {}
 
@@ -120,4 +120,4 @@ StatusCounts merged_status_counts(std::span<const RequestLog* const> logs) {
   return merged;
 }
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace glidepath::backend {
+namespace glidepath::sample_backend {
 
 // Responses by status class: [0] 1xx ... [4] 5xx.
 struct StatusCounts {
@@ -74,4 +74,4 @@ std::string recent_requests_text(std::span<const RequestLog* const> logs);
 std::string request_counts_json(std::span<const RequestLog* const> logs);
 StatusCounts merged_status_counts(std::span<const RequestLog* const> logs);
 
-}  // namespace glidepath::backend
+}  // namespace glidepath::sample_backend
