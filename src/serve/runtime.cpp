@@ -273,8 +273,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   }
   auto key_table = r.keys->load();
   if (!key_table) return core::fail("store: " + key_table.error().message);
+  r.learn_names(*states);
   auto publisher = routing::RoutingPublisher::create(
-      {config, &r.registry, nullptr}, deploy::intents_from(*states, running), *key_table);
+      {config, &r.registry, nullptr, &r.names}, deploy::intents_from(*states, running), *key_table);
   if (!publisher) return core::Failure{publisher.error()};
   r.publisher = std::move(*publisher);
   report_stored_live_versions(*config, *states, *r.store);

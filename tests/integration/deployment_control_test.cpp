@@ -206,6 +206,29 @@ TEST(DeploymentControl, AVersionKeepsItsUpstreamsUnlessTheCallerSaysOtherwise) {
   EXPECT_EQ(r.json["spec"]["upstreams"], Json::array({other.address()})) << r.body;
 }
 
+TEST(DeploymentControl, UpstreamNamesAreResolvedAndEveryAddressServes) {
+  // `localhost` names 127.0.0.1 (where the backend listens) and, on most machines, ::1
+  // (where nothing does): the address that refuses is skipped, none of 20 requests fails.
+  SampleBackend v1("v1");
+  ServeProcess serve(one_service("localhost:" + std::to_string(v1.port())));
+  HttpClient client("127.0.0.1", serve.port());
+  for (int i = 0; i < 20; ++i) {
+    const HttpResponse r = client.request("GET", "/orders/" + std::to_string(i));
+    ASSERT_EQ(r.status, 200) << i << ": " << r.error << r.body;
+    EXPECT_EQ(r.header("X-Glidepath-Version"), "v1");
+  }
+  // A deployment may name its upstreams too.
+  SampleBackend v2("v2");
+  const Json created = start_deployment(serve, "orders",
+                                        {{"version", "v2"},
+                                         {"upstreams", {"localhost:" + std::to_string(v2.port())}},
+                                         {"strategy", "AllAtOnce"}});
+  EXPECT_EQ(wait_until_finished(serve, created["id"], 10s)["state"], "succeeded");
+  const HttpResponse after = client.request("GET", "/orders/after");
+  ASSERT_EQ(after.status, 200) << after.error << after.body;
+  EXPECT_EQ(after.header("X-Glidepath-Version"), "v2");
+}
+
 TEST(DeploymentControl, AnUpstreamNameThatDoesNotResolveIsRefusedUpFront) {
   SampleBackend v1("v1");
   ServeProcess serve(one_service(v1.address()));
