@@ -34,7 +34,11 @@ if [[ ! -e $policy ]]; then
   "${sudo[@]}" chmod +x "$policy"
   added_policy=1
 fi
-cleanup() { [[ $added_policy -eq 1 ]] && "${sudo[@]}" rm -f "$policy"; }
+# An `if`, not `&&`: a trap's last status becomes the script's, and a false test would
+# fail a successful install.
+cleanup() {
+  if [[ $added_policy -eq 1 ]]; then "${sudo[@]}" rm -f "$policy"; fi
+}
 trap cleanup EXIT
 
 "${sudo[@]}" apt-get update -qq
