@@ -211,6 +211,9 @@ Response AdminApi::handle(const Request& request) {
   if (is({"v1", "services", "*", "impact"})) {
     return post ? service_impact(p[2], request) : method_not_allowed(request, "POST");
   }
+  if (is({"v1", "services", "*", "versions", "*", "spec"})) {
+    return method == "PUT" ? attach_spec(p[2], p[4], request) : method_not_allowed(request, "PUT");
+  }
   if (is({"v1", "services", "*", "deployments"})) {
     if (post) return create_deployment(p[2], request);
     if (get) return list_deployments(p[2], request);
@@ -465,8 +468,9 @@ Response AdminApi::service_impact(std::string_view service, const Request& reque
   if (base_path.empty()) {
     return Response::error(
         409, fmt::format("conflict: the live version {} of {} has no OpenAPI document to compare "
-                         "with (give it `spec:` in the config)",
-                         live, route->name));
+                         "with: give it `spec:` in the config, or attach one with `glidepath "
+                         "attach-spec {} --version {} --spec FILE`",
+                         live, route->name, route->name, live));
   }
   auto base = contract::load_document_file(base_path);
   if (!base) {
@@ -532,6 +536,26 @@ Response AdminApi::service_metrics(std::string_view service, const Request& requ
   return Response::json(
       200, nlohmann::json{{"service", route->name}, {"seconds", seconds}, {"versions", versions}}
                .dump());
+}
+
+// PUT /v1/services/{s}/versions/{v}/spec {"spec": "/abs/path.yaml"}: a version a
+// deployment added gets its OpenAPI document (`glidepath attach-spec`).
+Response AdminApi::attach_spec(std::string_view service, std::string_view version,
+                               const Request& request) {
+  if (auto refused = cannot_drive(request)) return std::move(*refused);
+  auto body = parse_json_body(request.body, false);
+  if (!body) return Response::error(400, body.error().message);
+  const auto spec = body->find("spec");
+  if (spec == body->end() || !spec->is_string()) {
+    return Response::error(400, "spec: is required: the document's absolute path on the server");
+  }
+  auto attached = deps_.controller->attach_spec(std::string(service), std::string(version),
+                                                spec->get<std::string>());
+  if (!attached) return error_response(attached.error());
+  return Response::json(
+      200,
+      nlohmann::json{{"service", service}, {"version", version}, {"spec", spec->get<std::string>()}}
+          .dump());
 }
 
 Response AdminApi::create_deployment(std::string_view service, const Request& request) {

@@ -99,6 +99,7 @@ class AdminApi {
   Response hook_result(std::string_view id, std::string_view hook, const Request& request);
   Response events(const Request& request);
   Response service_impact(std::string_view service, const Request& request);
+  Response attach_spec(std::string_view service, std::string_view version, const Request& request);
   Response create_key(const Request& request);
   Response list_keys(const Request& request);
   Response get_key(std::string_view id);

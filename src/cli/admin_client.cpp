@@ -62,6 +62,10 @@ core::Result<AdminReply> AdminClient::post(std::string_view path,
   return send("POST", path, body.dump());
 }
 
+core::Result<AdminReply> AdminClient::put(std::string_view path, const nlohmann::json& body) const {
+  return send("PUT", path, body.dump());
+}
+
 core::Result<AdminReply> AdminClient::del(std::string_view path) const {
   return send("DELETE", path, "");
 }

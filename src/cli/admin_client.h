@@ -47,6 +47,7 @@ class AdminClient {
   // answer is a reply.
   core::Result<AdminReply> get(std::string_view path) const;
   core::Result<AdminReply> post(std::string_view path, const nlohmann::json& body) const;
+  core::Result<AdminReply> put(std::string_view path, const nlohmann::json& body) const;
   // DELETE, without a body.
   core::Result<AdminReply> del(std::string_view path) const;
 

@@ -27,5 +27,6 @@ void add_consumers_command(CLI::App& app, int& exit_code);
 // diff BASE REVISION: the OpenAPI breaking-change report, locally.
 void add_diff_command(CLI::App& app, int& exit_code);
 void add_impact_command(CLI::App& app, int& exit_code);
+void add_attach_spec_command(CLI::App& app, int& exit_code);
 
 }  // namespace glidepath::cli

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   glidepath::cli::add_consumers_command(app, exit_code);
   glidepath::cli::add_diff_command(app, exit_code);
   glidepath::cli::add_impact_command(app, exit_code);
+  glidepath::cli::add_attach_spec_command(app, exit_code);
   glidepath::cli::add_demo_command(app, exit_code);
   if (is_unknown_command(app, argc, argv)) return glidepath::cli::kUsage;
   try {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "contract/loader.h"
 #include "controller/hook_runner.h"
 #include "core/ids.h"
 #include "core/units.h"
@@ -416,6 +417,52 @@ void Controller::tick() {
   }
   std::erase_if(active_, [](const auto& x) { return deploy::is_terminal(x->deployment.state); });
   flush_events();
+}
+
+core::Result<void> Controller::attach_spec(const std::string& service, const std::string& version,
+                                           const std::string& spec_path) {
+  const config::ServiceConfig* configured = deps_.config->find_service(service);
+  if (configured == nullptr) return core::fail(fmt::format("not found: service '{}'", service));
+  if (configured->find_version(version) != nullptr) {
+    return core::fail(
+        fmt::format("conflict: version {} of {} is in the config file; set its `spec:` there",
+                    version, service));
+  }
+  if (spec_path.empty() || spec_path.front() != '/') {
+    return invalid("spec: must be an absolute path the server can read");
+  }
+  // Read before the lock: a large document takes a while, and a rollback must not wait.
+  if (auto loaded = contract::load_document_file(spec_path); !loaded) {
+    return invalid("spec: " + loaded.error().message);
+  }
+  std::lock_guard lock(mutex_);
+  const auto state = services_.find(service);
+  deploy::DeployedVersion* added = nullptr;
+  if (state != services_.end()) {
+    for (deploy::DeployedVersion& v : state->second.versions) {
+      if (v.name == version) added = &v;
+    }
+  }
+  if (added == nullptr) {
+    return core::fail(
+        fmt::format("not found: {} has no version {} (the config lists {}; "
+                    "deployments added none by that name)",
+                    service, version, configured->live));
+  }
+  deploy::ServiceState updated = state->second;
+  for (deploy::DeployedVersion& v : updated.versions) {
+    if (v.name == version) v.spec_path = spec_path;
+  }
+  updated.updated_at = deps_.clock->now();
+  if (auto saved = deps_.store->upsert_service(updated); !saved) return saved;
+  state->second = std::move(updated);
+  // Usage of the version is named by the document's operations from now on.
+  for (const auto& a : active_) {
+    if (a->deployment.spec.service == service) {
+      return deps_.publish(service, intent_for(a->deployment));
+    }
+  }
+  return deps_.publish(service, deploy::settled_intent(state->second));
 }
 
 core::Result<Deployment> Controller::command(const std::string& id,

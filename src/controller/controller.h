@@ -102,6 +102,12 @@ class Controller {
   // Validates the request against the config, refuses a second deployment of the same
   // service, stores the new deployment and takes its first steps at once.
   core::Result<deploy::Deployment> create(const DeploymentRequest& request);
+  // Gives a version a deployment added its OpenAPI document (`spec_path`, absolute), so the
+  // contract check and usage naming can use it: the way to a document for a version the
+  // CLI created without one. The document must load. A version the config lists takes
+  // its document from the config (conflict); an unknown one is not found.
+  core::Result<void> attach_spec(const std::string& service, const std::string& version,
+                                 const std::string& spec_path);
   // promote / abort / pause / resume, applied at once.
   core::Result<deploy::Deployment> command(const std::string& id, const deploy::Command& command);
   // The result of an asynchronous http hook (it answered 202).

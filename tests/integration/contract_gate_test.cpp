@@ -153,5 +153,52 @@ TEST_F(ContractGate, ImpactShowsWhoWouldBeHitAndExitsOneWhenTheGateWouldBlock) {
   EXPECT_EQ(missing.exit_code, 2);
 }
 
+TEST_F(ContractGate, AVersionTheCliCreatedGetsItsDocumentWithAttachSpec) {
+  // v2 deployed with --upstream and no --spec: nothing to check against once it is live.
+  const AdminReply created = server_->post("/v1/services/orders/deployments",
+                                           Json{{"version", "v2"},
+                                                {"upstreams", Json::array({v2_.address()})},
+                                                {"strategy", "AllAtOnce"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  wait_for_deployment(
+      *server_, created.json.value("id", ""),
+      [](const Json& d) { return d.value("state", "") == "succeeded"; }, 10s, "v2 to go live");
+  const ProcessResult before =
+      run_process({glidepath_binary(), "impact", "orders", "--spec", path("orders-v1-again.yaml"),
+                   "--admin", server_->admin_url()});
+  EXPECT_NE(before.exit_code, 0);
+  EXPECT_THAT(before.out + before.err, HasSubstr("glidepath attach-spec orders --version v2"));
+
+  const ProcessResult attached =
+      run_process({glidepath_binary(), "attach-spec", "orders", "--version", "v2", "--spec",
+                   path("orders-v2.yaml"), "--admin", server_->admin_url()});
+  ASSERT_EQ(attached.exit_code, 0) << attached.out << attached.err;
+  EXPECT_THAT(attached.out, HasSubstr("orders v2: spec " + path("orders-v2.yaml")));
+  const ProcessResult after =
+      run_process({glidepath_binary(), "impact", "orders", "--spec", path("orders-v1-again.yaml"),
+                   "--admin", server_->admin_url()});
+  EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+  EXPECT_THAT(after.out, HasSubstr("0 breaking"));
+
+  // What it refuses, and why.
+  const auto put = [&](const std::string& version, const Json& body) {
+    return server_->admin("PUT", "/v1/services/orders/versions/" + version + "/spec", body.dump());
+  };
+  AdminReply r = put("v1", {{"spec", path("orders-v1.yaml")}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_THAT(r.json.value("error", ""), HasSubstr("set its `spec:` there"));
+  r = put("v9", {{"spec", path("orders-v1.yaml")}});
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = put("v2", {{"spec", path("missing.yaml")}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = put("v2", {{"spec", "orders-v2.yaml"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.json.value("error", ""), HasSubstr("absolute path"));
+  r = put("v2", Json::object());
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = server_->admin("POST", "/v1/services/orders/versions/v2/spec", "{}");
+  EXPECT_EQ(r.status, 405) << r.body;
+}
+
 }  // namespace
 }  // namespace glidepath::testing
