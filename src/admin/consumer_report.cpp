@@ -35,18 +35,6 @@ void add_totals(json& j, const UsageTotals& totals) {
 
 }  // namespace
 
-core::Result<core::TimePoint> report_window_start(std::string_view since, core::TimePoint now) {
-  const std::string_view text = since.empty() ? kDefaultReportWindow : since;
-  auto window = core::parse_duration(text);
-  if (!window) return core::fail(fmt::format("since: {}", window.error().message));
-  if (*window <= core::Duration(0)) return core::fail("since: must be longer than zero");
-  if (*window > kMaxReportWindow) {
-    return core::fail(fmt::format("since: at most {} days (usage is kept per minute)",
-                                  std::chrono::floor<std::chrono::days>(kMaxReportWindow).count()));
-  }
-  return core::TimePoint(std::chrono::floor<std::chrono::minutes>(now - *window));
-}
-
 void UsageTotals::add(const access::UsageBucket& bucket) {
   requests += bucket.count;
   if (bucket.status_class == "4xx" || bucket.status_class == "5xx") errors += bucket.count;

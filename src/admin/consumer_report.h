@@ -18,18 +18,17 @@
 #include <string_view>
 #include <vector>
 
+#include "access/consumer_rules.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "store/store.h"
 
 namespace glidepath::admin {
 
-// The window of a report: `since` is a duration back from now ("7d", "36h"; empty means
-// kDefaultReportWindow), at most kMaxReportWindow. Returns the start of the minute that
-// holds now - since, the first minute the report counts (buckets are per minute).
-inline constexpr std::string_view kDefaultReportWindow = "7d";
-inline constexpr core::Duration kMaxReportWindow = std::chrono::hours(24 * 400);
-core::Result<core::TimePoint> report_window_start(std::string_view since, core::TimePoint now);
+// The report's window: access::report_window_start (access/consumer_rules.h).
+using access::kDefaultReportWindow;
+using access::kMaxReportWindow;
+using access::report_window_start;
 
 // Requests of some buckets added up.
 struct UsageTotals {

@@ -14,19 +14,13 @@
 #include <string>
 #include <string_view>
 
+#include "access/consumer_rules.h"
+#include "access/records.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/units.h"
-#include "store/store.h"
 
 namespace glidepath::admin {
-
-// Limits on what a key record carries: enough for a team name, an on-call address and a
-// few labels, small enough that the key list stays a small answer.
-inline constexpr size_t kMaxContactLength = 256;
-inline constexpr size_t kMaxMetadataEntries = 64;
-inline constexpr size_t kMaxMetadataKeyLength = 64;
-inline constexpr size_t kMaxMetadataValueLength = 1024;
 
 // POST /v1/keys: {"consumer", "contact", ["metadata", "rate", "quota", "preview"]}.
 struct KeyRequest {
@@ -38,16 +32,6 @@ struct KeyRequest {
   bool preview = false;
 };
 core::Result<KeyRequest> parse_key_request(std::string_view body);
-
-// A consumer that a key may name: a valid name (core::is_valid_name) other than
-// "anonymous", in any case, which reports use for requests without a key.
-core::Result<void> check_consumer_name(std::string_view consumer);
-// An e-mail address (local@domain.tld) or an http(s) URL with a host, at most
-// kMaxContactLength bytes, without spaces or control characters.
-core::Result<void> check_contact(std::string_view contact);
-// One metadata entry: a key of 1..kMaxMetadataKeyLength and a value of at most
-// kMaxMetadataValueLength bytes, neither with control characters.
-core::Result<void> check_metadata_entry(std::string_view key, std::string_view value);
 
 // The record to store for a new key: its hash and display prefix, never the key; rate and
 // quota in their canonical spelling (core::format_rate, core::format_quota).

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "admin/consumer_report.h"
+#include "access/consumer_rules.h"
 #include "cli/admin_client.h"
 #include "cli/commands.h"
 #include "cli/text_output.h"
@@ -70,7 +70,8 @@ int run_consumers(const ConsumersOptions& options) {
   AdminClient client(options.admin);
   if (auto url = client.check_url(); !url) return usage_error(url.error().message);
   // Caught here so a typo is exit 2, not the admin API's 400 (exit 1).
-  if (auto window = admin::report_window_start(options.since, core::SystemClock().now()); !window) {
+  if (auto window = access::report_window_start(options.since, core::SystemClock().now());
+      !window) {
     return usage_error("--" + window.error().message);
   }
   // Durations and names need no escaping in a query string.

@@ -12,7 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "admin/key_requests.h"
+#include "access/consumer_rules.h"
 #include "cli/admin_client.h"
 #include "cli/commands.h"
 #include "cli/text_output.h"
@@ -51,10 +51,10 @@ std::string short_time(const std::string& rfc3339) {
 
 // The request body, or a usage error naming the flag.
 core::Result<nlohmann::json> build_request(const CreateOptions& o) {
-  if (auto name = admin::check_consumer_name(o.consumer); !name) {
+  if (auto name = access::check_consumer_name(o.consumer); !name) {
     return core::fail("--" + name.error().message);
   }
-  if (auto contact = admin::check_contact(o.contact); !contact) {
+  if (auto contact = access::check_contact(o.contact); !contact) {
     return core::fail("--" + contact.error().message);
   }
   nlohmann::json body{{"consumer", o.consumer}, {"contact", o.contact}};
@@ -67,7 +67,7 @@ core::Result<nlohmann::json> build_request(const CreateOptions& o) {
     }
     const std::string key = entry.substr(0, eq);
     const std::string value = entry.substr(eq + 1);
-    if (auto checked = admin::check_metadata_entry(key, value); !checked) {
+    if (auto checked = access::check_metadata_entry(key, value); !checked) {
       // "metadata.team: at most ..." → "--metadata 'team=...': at most ...".
       const std::string& message = checked.error().message;
       const size_t colon = message.find(": ");
@@ -80,8 +80,8 @@ core::Result<nlohmann::json> build_request(const CreateOptions& o) {
     }
     metadata[key] = value;
   }
-  if (metadata.size() > admin::kMaxMetadataEntries) {
-    return core::fail(fmt::format("--metadata: at most {} entries", admin::kMaxMetadataEntries));
+  if (metadata.size() > access::kMaxMetadataEntries) {
+    return core::fail(fmt::format("--metadata: at most {} entries", access::kMaxMetadataEntries));
   }
   if (!metadata.empty()) body["metadata"] = std::move(metadata);
   if (!o.rate.empty()) {

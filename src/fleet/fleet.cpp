@@ -42,7 +42,7 @@ core::Result<void> Fleet::start(const std::string& admin_url) {
   mark_dirty(true, true, false);
   merged_up_to_ = core::epoch_second(deps_.clock->now());
   sync_thread_ = std::thread([this] { run_sync(); });
-  fleet_thread_ = std::thread([this] { run_fleet(); });
+  fleet_loop_ = core::Ticker::past_each_second(*deps_.clock, kMergeDelay, [this] { fleet_tick(); });
   return {};
 }
 
@@ -53,7 +53,7 @@ void Fleet::stop() {
   }
   wake_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
-  if (fleet_thread_.joinable()) fleet_thread_.join();
+  fleet_loop_.stop();
   listener_.reset();
   if (election_) election_->release();
 }
@@ -121,33 +121,17 @@ void Fleet::elect() {
   }
 }
 
-bool Fleet::sleep_past_next_second(std::unique_lock<std::mutex>& lock,
-                                   std::chrono::milliseconds offset) {
-  if (stopping_) return false;
-  const auto now = deps_.clock->now();
-  const auto next = std::chrono::ceil<std::chrono::seconds>(now) + offset;
-  wake_.wait_for(lock, next - now, [&] { return stopping_; });
-  return !stopping_;
-}
-
-void Fleet::run_fleet() {
-  std::unique_lock lock(mutex_);
-  while (sleep_past_next_second(lock, kMergeDelay)) {
-    lock.unlock();
-    const int64_t second = core::epoch_second(deps_.clock->now());
-    merge_windows(second);
-    if (deps_.controller != nullptr) {
-      elect();
-      if (leading_) {
-        deps_.controller->tick();
-        if (second - last_prune_ >= kPruneEverySeconds) {
-          last_prune_ = second;
-          deps_.health->note(deps_.store->prune_metric_windows(second - kWindowRetentionSeconds),
-                             "pruning metric windows");
-        }
-      }
-    }
-    lock.lock();
+void Fleet::fleet_tick() {
+  const int64_t second = core::epoch_second(deps_.clock->now());
+  merge_windows(second);
+  if (deps_.controller == nullptr) return;
+  elect();
+  if (!leading_) return;
+  deps_.controller->tick();
+  if (second - last_prune_ >= kPruneEverySeconds) {
+    last_prune_ = second;
+    deps_.health->note(deps_.store->prune_metric_windows(second - kWindowRetentionSeconds),
+                       "pruning metric windows");
   }
 }
 

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/ticker.h"
 #include "deploy/deployment.h"
 #include "fleet/store_health.h"
 
@@ -115,10 +116,9 @@ class Fleet {
  private:
   void on_change(const store::PgNotification& n);
   void mark_dirty(bool routing, bool keys, bool events);
-  // Sleeps until `offset` after the next second boundary; false once stopping.
-  bool sleep_past_next_second(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds offset);
   void run_sync();
-  void run_fleet();
+  // Each second, kMergeDelay after the boundary: merge, elect, tick, prune.
+  void fleet_tick();
   void resync_routing();
   void merge_windows(int64_t now_second);
   void elect();
@@ -136,10 +136,10 @@ class Fleet {
   bool keys_dirty_ = false;
   bool events_dirty_ = false;
   std::thread sync_thread_;
-  std::thread fleet_thread_;
+  core::Ticker fleet_loop_;
 
-  int64_t merged_up_to_ = 0;  // fleet thread: seconds before this were merged
-  int64_t last_prune_ = 0;    // fleet thread
+  int64_t merged_up_to_ = 0;  // fleet_loop_: seconds before this were merged
+  int64_t last_prune_ = 0;    // fleet_loop_
 
   mutable std::mutex stored_mutex_;
   std::map<std::string, deploy::Deployment, std::less<>> stored_active_;  // by service

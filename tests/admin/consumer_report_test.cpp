@@ -46,22 +46,6 @@ access::UsageBucket bucket(std::string consumer, std::string service, std::strin
   return b;
 }
 
-TEST(ReportWindow, ADurationBackFromNowToTheStartOfItsMinute) {
-  EXPECT_EQ(*report_window_start("", kNow), kNow - hours(24 * 7));
-  EXPECT_EQ(*report_window_start("36h", kNow), kNow - hours(36));
-  EXPECT_EQ(*report_window_start("90s", kNow), kNow - minutes(2));
-  EXPECT_EQ(*report_window_start("1m", kNow + seconds(59)), kNow - minutes(1));
-  EXPECT_TRUE(report_window_start("400d", kNow).ok());
-}
-
-TEST(ReportWindow, MistakesNameSince) {
-  for (const char* since : {"0", "0s", "401d", "a week", "-1h", "7"}) {
-    auto start = report_window_start(since, kNow);
-    ASSERT_FALSE(start.ok()) << since;
-    EXPECT_THAT(start.error().message, StartsWith("since: ")) << since;
-  }
-}
-
 TEST(UsageTotals, AddsCountsErrorsClassesAndTimes) {
   UsageTotals totals;
   EXPECT_EQ(totals.by_class,
