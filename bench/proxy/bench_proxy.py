@@ -126,7 +126,7 @@ class Settings:
 
     def described(self) -> str:
         keys = ["QUICK", "ROUNDS", "DURATION", "WARMUP", "LATENCY_DURATION", "CONNECTIONS",
-                "SYSCALLS", "PROXY_CPU", "LOAD_CPU", "NICE", "WAIT_IDLE", "GLIDEPATH"]
+                "SYSCALLS", "PROXY_CPU", "LOAD_CPU", "NICE", "WAIT_IDLE", "GLIDEPATH", "BASELINE"]
         set_env = [f"{k}={shlex.quote(os.environ[k])}" for k in keys if os.environ.get(k)]
         return " ".join(set_env + ["bench/proxy/run.sh"])
 
