@@ -67,12 +67,12 @@ Decision decide(const Snapshot& snapshot, const http::RequestHead& head,
 
   RequestFacts request;
   request.pin = head.find("x-glidepath-version");
-  // A preview key, or the running deployment's preview token (which its pre-traffic hook
-  // is given), lets the caller pin a version.
-  request.may_pin =
-      (d.key != nullptr && d.key->preview) ||
-      (!route.preview_token.empty() &&
-       http::same_secret(head.find("x-glidepath-preview-token"), route.preview_token));
+  // A preview key may pin where the service's `preview` allows it; the running
+  // deployment's preview token (which its hooks are given) may pin everywhere.
+  request.may_pin = d.key != nullptr && d.key->preview;
+  request.preview_token =
+      !route.preview_token.empty() &&
+      http::same_secret(head.find("x-glidepath-preview-token"), route.preview_token);
   request.sticky_value = sticky_value(route.stickiness, head,
                                       d.key != nullptr ? std::string_view(d.key->consumer) : "");
   const VersionChoice choice = choose_version(route, request, facts.random_bits);

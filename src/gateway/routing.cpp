@@ -596,12 +596,13 @@ VersionChoice choose_version(const ServiceRoute& route, const RequestFacts& fact
   VersionChoice choice;
   if (!facts.pin.empty()) {
     // Permission before existence, so that refused callers learn nothing about versions.
-    if (route.preview == config::PreviewMode::off) {
+    // The deployment's own preview token is allowed in every preview mode.
+    if (!facts.preview_token && route.preview == config::PreviewMode::off) {
       choice.error_status = 403;
       choice.error = "version pinning is off for this service";
       return choice;
     }
-    if (route.preview == config::PreviewMode::keys && !facts.may_pin) {
+    if (!facts.preview_token && route.preview == config::PreviewMode::keys && !facts.may_pin) {
       choice.error_status = 403;
       choice.error = "version pinning needs a preview key";
       return choice;

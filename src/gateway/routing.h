@@ -165,6 +165,10 @@ struct RequestFacts {
   // The caller's key has `preview: true`. choose_version applies the service's `preview`
   // mode itself: `anyone` allows any caller, `off` nobody, `keys` needs may_pin.
   bool may_pin = false;
+  // The request carries the running deployment's preview token (the credential its
+  // hooks are given): it may pin whatever `preview` says, so a pre-traffic hook can test
+  // the new version on a service that lets no caller pin.
+  bool preview_token = false;
   std::string_view sticky_value;  // the api key's consumer, header or cookie value; empty = none
 };
 

@@ -755,6 +755,24 @@ struct PinCase {
   uint32_t want_version;
 };
 
+TEST(ChooseVersion, TheDeploymentsPreviewTokenPinsInEveryPreviewMode) {
+  using config::PreviewMode;
+  for (const PreviewMode mode : {PreviewMode::off, PreviewMode::keys, PreviewMode::anyone}) {
+    SCOPED_TRACE(config::to_string(mode));
+    const auto snapshot = canary_snapshot(0, mode);
+    ASSERT_NE(snapshot, nullptr);
+    RequestFacts facts;
+    facts.pin = "v2";
+    facts.preview_token = true;
+    const VersionChoice choice = choose_version(snapshot->services[0], facts, 0);
+    EXPECT_EQ(choice.error_status, 0) << choice.error;
+    EXPECT_EQ(choice.kind, ChoiceKind::pinned);
+    EXPECT_EQ(choice.version, 1u);
+    facts.pin = "v9";  // existence is still checked
+    EXPECT_EQ(choose_version(snapshot->services[0], facts, 0).error_status, 400);
+  }
+}
+
 TEST(ChooseVersion, PinsPerPreviewMode) {
   using config::PreviewMode;
   const PinCase cases[] = {
