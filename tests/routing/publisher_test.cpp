@@ -105,7 +105,8 @@ TEST_F(PublisherTest, ANewVersionAtZeroIsPinnableButGetsNoPublicTraffic) {
   start(config_with(kV1));
   ASSERT_TRUE(publisher_->set_intent("orders", canary("v2", 0)).ok());
   const gateway::ServiceRoute& orders = route("orders");
-  const gateway::RequestFacts facts{"v2", false, ""};
+  gateway::RequestFacts facts;
+  facts.pin = "v2";
   const gateway::VersionChoice pinned = gateway::choose_version(orders, facts, 0);
   EXPECT_EQ(pinned.error_status, 0) << pinned.error;
   EXPECT_EQ(orders.versions[pinned.version].name, "v2");
