@@ -584,8 +584,10 @@ void ClientConnection::process_response() {
 
 void ClientConnection::flush_response(bool exchange_done) {
   client_write_pending_ = true;
+  // A span, not the vector: the vector would be copied into the operation, an allocation
+  // per response. out_gather_ stays untouched until the handler runs.
   asio::async_write(
-      socket_, out_gather_,
+      socket_, std::span<const asio::const_buffer>(out_gather_.data(), out_gather_.size()),
       [self = shared_from_this(), exchange_done](const boost::system::error_code& ec, size_t) {
         self->client_write_pending_ = false;
         self->out_gather_.clear();
@@ -736,7 +738,7 @@ void ClientConnection::finish_exchange(bool close_after) {
   const bool gateway_error = response_ == ResponseState::none;  // we answered ourselves
   worker_.count_request(gateway_error);
   if (version_ != nullptr || record_usage_) {
-    const int64_t now_us = core::to_epoch_micros(core::SystemClock().now());
+    const int64_t now_us = coarse_epoch_us();
     if (version_ != nullptr) {
       // Gateway-made 502/504 count as the version's errors (SPEC section 4).
       worker_.recorder().record(version_->series, now_us / 1'000'000, status_,

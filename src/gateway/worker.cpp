@@ -1,6 +1,7 @@
 #include "gateway/worker.h"
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -21,9 +22,15 @@ constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 }  // namespace
 
 int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+int64_t coarse_epoch_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
 }
 
 int64_t steady_us() {
@@ -35,7 +42,9 @@ int64_t steady_us() {
 Worker::Worker(int index, const GatewayOptions& options)
     : index_(index),
       options_(options),
-      io_(1),
+      // Only this worker's thread touches its sockets and timers (other threads post()),
+      // so Asio may skip the per-descriptor locks it would otherwise take per operation.
+      io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       acceptor_(io_),
       sweeper_(io_),
       recorder_(options.max_series),
