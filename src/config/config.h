@@ -22,9 +22,48 @@
 
 namespace glidepath::config {
 
+// A certificate a TLS listener may present: a PEM chain (leaf first) and its private key.
+// `hosts` are the server names (SNI) it answers for, exact or `*.example.com`; empty means
+// the DNS names the certificate itself lists. Paths are resolved against the config file's
+// directory.
+struct TlsCertificate {
+  std::string cert;
+  std::string key;
+  std::vector<std::string> hosts;  // lower-cased
+  friend bool operator==(const TlsCertificate&, const TlsCertificate&) = default;
+};
+
+enum class TlsVersion { tls1_2, tls1_3 };
+
+// `tls:` on a listener (the gateway's or the admin API's): the listener speaks TLS only.
+struct TlsConfig {
+  // At least one. A client naming no host, or one no certificate lists, gets the first.
+  std::vector<TlsCertificate> certificates;
+  TlsVersion min_version = TlsVersion::tls1_2;  // 1.2 or 1.3; nothing older is offered
+  // Protocols offered by ALPN, in order of preference.
+  std::vector<std::string> alpn{"http/1.1"};
+  // Stateless resumption (RFC 8077 tickets) with keys that rotate every
+  // ticket_key_rotation; a ticket stays valid for twice that.
+  bool session_tickets = true;
+  core::Duration ticket_key_rotation = std::chrono::hours(1);
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
+};
+
+// One more gateway listener beside `gateway.listen`: plain or TLS, or a plain one that
+// only redirects to HTTPS.
+struct ListenerConfig {
+  core::HostPort listen;
+  std::optional<TlsConfig> tls;
+  // Answer every request with 308 to https://HOST:redirect_https_port/same-target.
+  std::optional<uint16_t> redirect_https_port;
+  friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
+};
+
 struct GatewayConfig {
   core::HostPort listen{"127.0.0.1", 8080};
-  int workers = 0;  // 0 = one per core
+  std::optional<TlsConfig> tls;           // set: `listen` speaks TLS
+  std::vector<ListenerConfig> listeners;  // more listeners, e.g. a plain one beside TLS
+  int workers = 0;                        // 0 = one per core
   // The request line and headers must arrive within this.
   core::Duration header_timeout = std::chrono::seconds(10);
   // The upstream must answer within this (else 504).
@@ -40,6 +79,7 @@ struct GatewayConfig {
 
 struct AdminConfig {
   core::HostPort listen{"127.0.0.1", 9090};
+  std::optional<TlsConfig> tls;  // set: the admin API and dashboard speak HTTPS
   std::string token;  // when not empty, every admin call needs 'Authorization: Bearer <token>'
   friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
 };

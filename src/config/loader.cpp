@@ -26,13 +26,32 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::string& path) {
+GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::string& path,
+                           const detail::LoadContext& context) {
   GatewayConfig gateway;
   MapView view(reader, node, path,
                {"listen", "workers", "header_timeout", "request_timeout", "idle_timeout",
-                "connect_timeout", "max_header_bytes", "max_body_bytes"});
+                "connect_timeout", "max_header_bytes", "max_body_bytes", "tls", "listeners"});
   if (const auto n = view.get("listen")) {
     if (auto listen = reader.host_port(*n, view.path("listen"), true)) gateway.listen = *listen;
+  }
+  if (const auto n = view.get("tls"))
+    gateway.tls = detail::read_tls(reader, *n, view.path("tls"), context);
+  if (const auto n = view.get("listeners")) {
+    gateway.listeners = detail::read_listeners(reader, *n, view.path("listeners"), context);
+    for (size_t i = 0; i < gateway.listeners.size(); ++i) {
+      const core::HostPort& listen = gateway.listeners[i].listen;
+      if (listen == gateway.listen && listen.port != 0) {
+        reader.error(detail::index_path(view.path("listeners"), i) + ".listen", *n,
+                     fmt::format("{} is gateway.listen already", core::format_host_port(listen)));
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (gateway.listeners[j].listen == listen && listen.port != 0) {
+          reader.error(detail::index_path(view.path("listeners"), i) + ".listen", *n,
+                       fmt::format("{} is listed twice", core::format_host_port(listen)));
+        }
+      }
+    }
   }
   if (const auto n = view.get("workers")) {
     if (auto workers = reader.integer(*n, view.path("workers"), 0, 1024)) {
@@ -70,12 +89,15 @@ GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::st
   return gateway;
 }
 
-AdminConfig read_admin(Reader& reader, const YAML::Node& node, const std::string& path) {
+AdminConfig read_admin(Reader& reader, const YAML::Node& node, const std::string& path,
+                       const detail::LoadContext& context) {
   AdminConfig admin;
-  MapView view(reader, node, path, {"listen", "token"});
+  MapView view(reader, node, path, {"listen", "token", "tls"});
   if (const auto n = view.get("listen")) {
     if (auto listen = reader.host_port(*n, view.path("listen"), true)) admin.listen = *listen;
   }
+  if (const auto n = view.get("tls"))
+    admin.tls = detail::read_tls(reader, *n, view.path("tls"), context);
   if (const auto n = view.get("token")) {
     if (auto token = reader.string(*n, view.path("token"))) admin.token = *token;
   }
@@ -179,8 +201,9 @@ void read_document(std::string_view text, const EnvLookup& env, const detail::Lo
     return;
   }
   MapView view(reader, root, "", {"gateway", "admin", "store", "services"});
-  if (const auto n = view.get("gateway")) config.gateway = read_gateway(reader, *n, "gateway");
-  if (const auto n = view.get("admin")) config.admin = read_admin(reader, *n, "admin");
+  if (const auto n = view.get("gateway"))
+    config.gateway = read_gateway(reader, *n, "gateway", context);
+  if (const auto n = view.get("admin")) config.admin = read_admin(reader, *n, "admin", context);
   if (const auto n = view.get("store")) config.store = read_store(reader, *n, "store");
   config.services = read_services(reader, view, context);
 
@@ -188,6 +211,13 @@ void read_document(std::string_view text, const EnvLookup& env, const detail::Lo
     reader.error("admin.listen", view.get("admin") ? detail::line_of(*view.get("admin")) : 0,
                  fmt::format("must differ from gateway.listen ({})",
                              core::format_host_port(config.gateway.listen)));
+  }
+  for (const ListenerConfig& listener : config.gateway.listeners) {
+    if (config.admin.listen == listener.listen && listener.listen.port != 0) {
+      reader.error("admin.listen", view.get("admin") ? detail::line_of(*view.get("admin")) : 0,
+                   fmt::format("must differ from the gateway's listener {}",
+                               core::format_host_port(listener.listen)));
+    }
   }
 }
 

@@ -26,6 +26,14 @@ ServiceConfig read_service(Reader& reader, const YAML::Node& node, const std::st
 DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<YAML::Node>& node,
                                             const std::string& path, int service_line);
 
+// A listener's `tls` section (gateway, gateway.listeners[i], admin); nullopt when it has
+// errors (reported).
+std::optional<TlsConfig> read_tls(Reader& reader, const YAML::Node& node, const std::string& path,
+                                  const LoadContext& context);
+// `gateway.listeners`: the listeners beside gateway.listen.
+std::vector<ListenerConfig> read_listeners(Reader& reader, const YAML::Node& node,
+                                           const std::string& path, const LoadContext& context);
+
 // Checks across services: names and routes must be unique.
 void check_services(Reader& reader, const std::vector<ServiceConfig>& services,
                     const std::vector<YAML::Node>& nodes, const std::string& path);
