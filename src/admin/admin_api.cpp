@@ -64,6 +64,10 @@ void AdminApi::publish_stored_events() {
   }
 }
 
+void AdminApi::publish_event(const store::EventRecord& record) {
+  if (feed_ && !deps_.events_from_store) feed_->publish(record);
+}
+
 AdminApi::~AdminApi() {
   if (feed_) feed_->close_all();
 }
@@ -286,6 +290,33 @@ Response AdminApi::healthz() {
           leader.empty() ? nlohmann::json() : nlohmann::json(leader);
     }
   }
+  // A refused certificate reload leaves the old certificate serving: degraded, not down.
+  if (deps_.tls_status) {
+    nlohmann::json listeners = nlohmann::json::array();
+    for (const tls::Reloader::Status& tls : deps_.tls_status()) {
+      nlohmann::json certificates = nlohmann::json::array();
+      for (const tls::CertificateInfo& cert : tls.certificates) {
+        certificates.push_back({{"file", cert.cert_file},
+                                {"subject", cert.subject},
+                                {"hosts", cert.hosts},
+                                {"key", cert.key_type},
+                                {"not_after", core::format_rfc3339(cert.not_after)}});
+      }
+      nlohmann::json entry{{"listener", tls.name},
+                           {"status", tls.ok ? "ok" : "error"},
+                           {"loaded_at", core::format_rfc3339(tls.loaded_at)},
+                           {"reloads", tls.reloads},
+                           {"refused", tls.refusals},
+                           {"certificates", std::move(certificates)}};
+      if (!tls.ok) {
+        entry["error"] = tls.error;
+        entry["refused_at"] = core::format_rfc3339(tls.refused_at);
+        body["status"] = "degraded";
+      }
+      listeners.push_back(std::move(entry));
+    }
+    if (!listeners.empty()) body["tls"] = std::move(listeners);
+  }
   // A fleet's gateway that lost its database still serves from its last snapshot: it is
   // degraded, not down, and a load balancer must not take it out of rotation for that.
   const bool serving = deps_.store_problem && deps_.gateway_stats;
@@ -319,6 +350,27 @@ Response AdminApi::prometheus() {
       metrics::append_escaped_label_value(out, service.name);
       out += fmt::format("\",reason=\"{}\"}} {}\n", gateway::to_string(reason),
                          service.refusals != nullptr ? service.refusals->get(reason) : 0);
+    }
+  }
+  if (deps_.gateway_stats) {
+    const gateway::GatewayStats stats = deps_.gateway_stats();
+    if (!stats.tls_handshakes.empty() || stats.tls_handshake_failures > 0 ||
+        (deps_.tls_status && !deps_.tls_status().empty())) {
+      metrics::append_metric_header(out, "glidepath_tls_handshakes_total",
+                                    "TLS handshakes completed, by protocol version and cipher",
+                                    "counter");
+      for (const gateway::TlsHandshakeCount& count : stats.tls_handshakes) {
+        out +=
+            fmt::format("glidepath_tls_handshakes_total{{version=\"{}\",cipher=\"", count.version);
+        metrics::append_escaped_label_value(out, count.cipher);
+        out += fmt::format("\"}} {}\n", count.count);
+      }
+      metrics::append_metric_header(
+          out, "glidepath_tls_handshake_failures_total",
+          "TLS handshakes that failed or timed out (clients that hung up are not counted)",
+          "counter");
+      out +=
+          fmt::format("glidepath_tls_handshake_failures_total {}\n", stats.tls_handshake_failures);
     }
   }
   metrics::append_metric_header(out, "glidepath_deployment_state",

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "gateway/gateway.h"
 #include "gateway/routing.h"
+#include "tls/reloader.h"
 
 namespace glidepath::metrics {
 class MetricsHistory;
@@ -67,6 +68,9 @@ struct AdminDeps {
   // store (kept fresh by change notifications), so reads never wait on a database that
   // is away. Null: read the store.
   std::function<std::optional<deploy::Deployment>(std::string_view service)> stored_deployment;
+  // The TLS listeners' certificates: what /healthz shows (a refused reload makes it
+  // "degraded"). Null or empty: no TLS listener.
+  std::function<std::vector<tls::Reloader::Status>()> tls_status;
 };
 
 class AdminApi {
@@ -84,6 +88,9 @@ class AdminApi {
   // to the open /v1/events streams (a fleet process calls it when told a new event
   // committed). Called from one thread at a time.
   void publish_stored_events();
+  // Sends one event this process appended itself (not through the controller) to the
+  // open /v1/events streams; in a fleet the store's notification does that instead.
+  void publish_event(const store::EventRecord& record);
 
  private:
   Response healthz();

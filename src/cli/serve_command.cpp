@@ -38,6 +38,7 @@ int run_serve(const ServeOptions& options) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload the TLS certificates
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -53,15 +54,26 @@ int run_serve(const ServeOptions& options) {
   }
   const auto& config = *loaded.config;
   if (runtime_options.role != serve::Role::controller) {
-    fmt::print("gateway listening on {}\n",
-               core::format_host_port({config.gateway.listen.host, (*runtime)->gateway_port()}));
+    fmt::print("gateway listening on {}{}\n",
+               core::format_host_port({config.gateway.listen.host, (*runtime)->gateway_port()}),
+               config.gateway.tls ? " (TLS)" : "");
+    for (size_t i = 0; i < config.gateway.listeners.size(); ++i) {
+      const config::ListenerConfig& listener = config.gateway.listeners[i];
+      fmt::print("gateway listening on {}{}\n",
+                 core::format_host_port({listener.listen.host, (*runtime)->gateway_port(i + 1)}),
+                 listener.tls                   ? " (TLS)"
+                 : listener.redirect_https_port ? " (redirects to HTTPS)"
+                                                : "");
+    }
   }
   fmt::print("admin listening on {}\n",
              core::format_host_port({config.admin.listen.host, (*runtime)->admin_port()}));
   std::fflush(stdout);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    (*runtime)->reload_tls();
+  }
   fmt::print("received {}, stopping: requests in flight finish first\n",
              signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);

@@ -60,18 +60,26 @@ size_t chunk_header(std::array<char, 24>& out, size_t size) {
 
 }  // namespace
 
-ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
+namespace {
+ClientTransport transport_for(tcp::socket socket, const Listener& listener) {
+  if (listener.tls) return ClientTransport(std::move(socket), *listener.ssl, listener.tls);
+  return ClientTransport(std::move(socket));
+}
+}  // namespace
+
+ClientConnection::ClientConnection(Worker& worker, tcp::socket socket, const Listener& listener)
     : worker_(worker),
-      socket_(std::move(socket)),
+      transport_(transport_for(std::move(socket), listener)),
+      redirect_https_port_(listener.redirect_https_port),
       in_(new char[kBufferBytes]),
       parser_(request_limits(worker.options())),
       up_in_(new char[kBufferBytes]),
       response_parser_(static_cast<size_t>(worker.options().max_header_bytes)) {
   out_gather_.reserve(kMaxGather);
   boost::system::error_code ec;
-  const auto remote = socket_.remote_endpoint(ec);
+  const auto remote = transport_.socket().remote_endpoint(ec);
   if (!ec) client_address_ = remote.address().to_string();
-  socket_.set_option(tcp::no_delay(true), ec);
+  transport_.socket().set_option(tcp::no_delay(true), ec);
   worker_.add(this);
 }
 
@@ -83,7 +91,31 @@ void ClientConnection::start() {
   // A new connection owes us its first request within header_timeout, as nginx's
   // client_header_timeout: holding silent connections open costs nothing to an attacker.
   set_deadline(worker_.options().header_timeout);
-  read_client();
+  if (transport_.tls()) {
+    handshake();
+  } else {
+    read_client();
+  }
+}
+
+void ClientConnection::handshake() {
+  // Within header_timeout like the first request: the sweeper closes a silent one.
+  client_read_pending_ = true;
+  transport_.async_handshake([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->client_read_pending_ = false;
+    if (ec || self->closed_) {
+      // A client that hangs up before a request is no failure of ours, but a handshake
+      // that goes wrong (no shared cipher, a bad record, the deadline) is counted.
+      if (ec != asio::error::eof && ec != asio::error::connection_reset) {
+        auto& failures = self->worker_.tls_counters.failures;
+        failures.store(failures.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      }
+      self->close();
+      return;
+    }
+    self->worker_.tls_counters.count(self->transport_.tls_version(), self->transport_.tls_cipher());
+    self->read_client();
+  });
 }
 
 void ClientConnection::set_deadline(core::Duration from_now) {
@@ -93,9 +125,8 @@ void ClientConnection::set_deadline(core::Duration from_now) {
 void ClientConnection::close() {
   if (closed_) return;
   closed_ = true;
+  transport_.close();
   boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
   if (upstream_) upstream_->socket.close(ec);
   upstream_.reset();
 }
@@ -140,7 +171,7 @@ void ClientConnection::read_client() {
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
   if (in_end_ == kBufferBytes) return;  // full: wait until processing frees space
   client_read_pending_ = true;
-  socket_.async_read_some(
+  transport_.async_read_some(
       asio::buffer(in_.get() + in_end_, kBufferBytes - in_end_),
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
         self->client_read_pending_ = false;
@@ -264,6 +295,11 @@ void ClientConnection::on_request_head() {
     generate_request_id(request_id_, worker_.random(), worker_.random());
   }
 
+  if (redirect_https_port_ != 0) {
+    respond_redirect();
+    return;
+  }
+
   snapshot_ = worker_.snapshot();
   ConnectionFacts facts;
   facts.random_bits = worker_.random();
@@ -294,7 +330,7 @@ void ClientConnection::on_request_head() {
   forwarded.target = decision.forward_target;
   forwarded.original = &head;
   forwarded.client_address = client_address_;
-  forwarded.forwarded_proto = "http";
+  forwarded.forwarded_proto = transport_.tls() ? "https" : "http";
   forwarded.request_id = request_id_;
   forwarded.framing = head.framing == http::BodyFraming::length ? http::BodyFraming::length
                       : request_chunked_                        ? http::BodyFraming::chunked
@@ -392,17 +428,19 @@ void ClientConnection::on_upstream_ready() {
     // RFC 9110 10.1.1: we are about to read the body, so tell the client to send it. The
     // upstream never sees Expect (the serializer drops it); it gets the body directly.
     client_write_pending_ = true;
-    asio::async_write(socket_, asio::buffer(kContinue),
-                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                        self->client_write_pending_ = false;
-                        if (self->closed_) return;
-                        if (ec) {
-                          self->close();
-                          return;
-                        }
-                        self->process_input();
-                        self->process_response();
-                      });
+    static const asio::const_buffer kContinueBuffer = asio::buffer(kContinue);
+    transport_.async_write(
+        std::span<const asio::const_buffer>(&kContinueBuffer, 1),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+          self->client_write_pending_ = false;
+          if (self->closed_) return;
+          if (ec) {
+            self->close();
+            return;
+          }
+          self->process_input();
+          self->process_response();
+        });
   }
   const asio::const_buffer head = asio::buffer(up_head_);
   write_to_upstream(std::span<const asio::const_buffer>(&head, 1), false);
@@ -586,8 +624,8 @@ void ClientConnection::flush_response(bool exchange_done) {
   client_write_pending_ = true;
   // A span, not the vector: the vector would be copied into the operation, an allocation
   // per response. out_gather_ stays untouched until the handler runs.
-  asio::async_write(
-      socket_, std::span<const asio::const_buffer>(out_gather_.data(), out_gather_.size()),
+  transport_.async_write(
+      std::span<const asio::const_buffer>(out_gather_.data(), out_gather_.size()),
       [self = shared_from_this(), exchange_done](const boost::system::error_code& ec, size_t) {
         self->client_write_pending_ = false;
         self->out_gather_.clear();
@@ -707,6 +745,39 @@ void ClientConnection::on_response_complete() {
 
 // ---- both ------------------------------------------------------------------------------
 
+void ClientConnection::send_own_response(bool close_after) {
+  bytes_out_ += out_head_.size();
+  client_write_pending_ = true;
+  own_response_ = asio::buffer(out_head_);
+  transport_.async_write(
+      std::span<const asio::const_buffer>(&own_response_, 1),
+      [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
+        self->client_write_pending_ = false;
+        if (self->closed_) return;
+        if (ec) {
+          self->close();
+          return;
+        }
+        self->finish_exchange(close_after);
+      });
+}
+
+void ClientConnection::respond_redirect() {
+  const http::RequestHead& head = parser_.head();
+  if (head.host.empty()) {
+    respond_error(400, "a Host header is needed to redirect to HTTPS", true);
+    return;
+  }
+  status_ = 308;
+  // A body the client sends after the head is not read: the connection closes after.
+  const bool close_after = request_has_body_ || !client_keep_alive_;
+  if (request_ == RequestState::none && parser_.in_message()) skip_message_ = true;
+  out_head_.clear();
+  http::write_https_redirect(out_head_, head.host, redirect_https_port_, head.target, request_id_,
+                             close_after);
+  send_own_response(close_after);
+}
+
 void ClientConnection::respond_error(int status, std::string_view message, bool close_after,
                                      int retry_after_seconds) {
   status_ = status;
@@ -719,19 +790,7 @@ void ClientConnection::respond_error(int status, std::string_view message, bool 
   http::write_error_response(out_head_, status, message, request_id_, close_after,
                              version_ ? std::string_view(version_->name) : std::string_view(),
                              retry_after_seconds);
-  bytes_out_ += out_head_.size();
-  client_write_pending_ = true;
-  asio::async_write(
-      socket_, asio::buffer(out_head_),
-      [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
-        self->client_write_pending_ = false;
-        if (self->closed_) return;
-        if (ec) {
-          self->close();
-          return;
-        }
-        self->finish_exchange(close_after);
-      });
+  send_own_response(close_after);
 }
 
 void ClientConnection::finish_exchange(bool close_after) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gateway/decide.h"
+#include "gateway/transport.h"
 #include "gateway/worker.h"
 #include "http/parser.h"
 
@@ -16,7 +17,7 @@ namespace glidepath::gateway::detail {
 
 class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
  public:
-  ClientConnection(Worker& worker, tcp::socket socket);
+  ClientConnection(Worker& worker, tcp::socket socket, const Listener& listener);
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
@@ -33,6 +34,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   enum class ResponseState { none, awaiting_head, streaming, done };
 
   // Client side.
+  void handshake();         // TLS listeners: before the first read
+  void respond_redirect();  // a redirect_https listener's only answer
   void read_client();
   void process_input();
   void on_request_head();
@@ -54,13 +57,16 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // Both.
   void respond_error(int status, std::string_view message, bool close_after,
                      int retry_after_seconds = 0);
+  // Writes out_head_, a whole response the gateway made, then finishes the exchange.
+  void send_own_response(bool close_after);
   void finish_exchange(bool close_after);
   void reset_exchange();
   void set_deadline(core::Duration from_now);
   bool request_retryable() const;
 
   Worker& worker_;
-  tcp::socket socket_;
+  ClientTransport transport_;
+  uint16_t redirect_https_port_ = 0;
   std::string client_address_;
   bool closed_ = false;
   bool close_when_idle_ = false;
@@ -106,9 +112,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::string request_id_;
-  DecisionScratch scratch_;  // the targets decide() normalises and forwards
-  std::string up_head_;      // serialised request head for the upstream
-  std::string out_head_;     // serialised response head (or error response) for the client
+  DecisionScratch scratch_;          // the targets decide() normalises and forwards
+  std::string up_head_;              // serialised request head for the upstream
+  std::string out_head_;             // serialised response head (or error response) for the client
+  asio::const_buffer own_response_;  // of the write in flight of a response we made (out_head_)
   std::array<char, 24> up_chunk_header_{};
   size_t up_chunk_header_size_ = 0;
   std::array<asio::const_buffer, 3> up_write_buffers_{};  // of the write to the upstream in flight

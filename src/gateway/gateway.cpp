@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gateway/worker.h"
+#include "tls/server_context.h"
 
 namespace glidepath::gateway {
 
@@ -30,9 +31,25 @@ struct Gateway::Impl {
   GatewayOptions options;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
-  uint16_t port = 0;
+  std::vector<uint16_t> ports;  // by listener
   bool stopped = false;
   std::mutex publish_mutex;  // one publication at a time; never taken by a worker
+
+  // Runs `action` on every worker's own thread and waits until all have (or `timeout`).
+  template <typename Action>
+  bool on_every_worker(Action action, std::chrono::milliseconds timeout) {
+    auto state = std::make_shared<std::pair<std::mutex, std::condition_variable>>();
+    auto pending = std::make_shared<size_t>(workers.size());
+    for (auto& worker : workers) {
+      asio::post(worker->io(), [w = worker.get(), action, state, pending] {
+        action(*w);
+        std::lock_guard lock(state->first);
+        if (--*pending == 0) state->second.notify_all();
+      });
+    }
+    std::unique_lock lock(state->first);
+    return state->second.wait_for(lock, timeout, [&] { return *pending == 0; });
+  }
 
   // Turns the snapshot's upstream addresses into endpoints. No resolver is asked: names
   // are resolved on the control plane before a snapshot is built (routing/name_cache.h),
@@ -58,53 +75,69 @@ Gateway::~Gateway() {
   stop(std::chrono::milliseconds(0));
 }
 
+namespace {
+
+core::Result<tcp::endpoint> endpoint_of(const core::HostPort& listen) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(listen.host, ec);
+  if (!ec) return tcp::endpoint(address, listen.port);
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(listen.host, std::to_string(listen.port), ec);
+  if (ec || results.empty()) return core::fail("cannot resolve the gateway address " + listen.host);
+  return results.begin()->endpoint();
+}
+
+// Every worker's socket has SO_REUSEPORT, which lets any socket of the same user share
+// the port — another process's too, and the kernel would then split connections between
+// two unrelated gateways. A socket without it cannot bind a port someone listens on, so
+// this probe refuses at start what the workers would otherwise silently share.
+core::Result<void> probe_bind(const tcp::endpoint& endpoint) {
+  if (endpoint.port() == 0) return {};
+  boost::system::error_code ec;
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  probe.open(endpoint.protocol(), ec);
+  if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) probe.bind(endpoint, ec);
+  if (ec) {
+    return core::fail(fmt::format("cannot listen on {}:{}: {}", endpoint.address().to_string(),
+                                  endpoint.port(), ec.message()));
+  }
+  probe.close(ec);
+  return {};
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<Gateway>> Gateway::start(const GatewayOptions& options,
                                                       std::shared_ptr<const Snapshot> snapshot) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const int count = options.workers > 0 ? options.workers : usable_cpus();
 
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options.listen.host, ec);
-  tcp::endpoint endpoint;
-  if (ec) {
-    asio::io_context io;
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(options.listen.host, std::to_string(options.listen.port), ec);
-    if (ec || results.empty()) {
-      return core::fail("cannot resolve the gateway address " + options.listen.host);
-    }
-    endpoint = results.begin()->endpoint();
-  } else {
-    endpoint = tcp::endpoint(address, options.listen.port);
-  }
-
-  // Every worker's socket has SO_REUSEPORT, which lets any socket of the same user share
-  // the port — another process's too, and the kernel would then split connections between
-  // two unrelated gateways. A socket without it cannot bind a port someone listens on, so
-  // this probe refuses at start what the workers would otherwise silently share.
-  if (endpoint.port() != 0) {
-    asio::io_context io;
-    tcp::acceptor probe(io);
-    probe.open(endpoint.protocol(), ec);
-    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) probe.bind(endpoint, ec);
-    if (ec) {
-      return core::fail(fmt::format("cannot listen on {}:{}: {}", endpoint.address().to_string(),
-                                    endpoint.port(), ec.message()));
-    }
-    probe.close(ec);
+  std::vector<ListenerOptions> listeners{ListenerOptions{options.listen, options.tls, 0}};
+  listeners.insert(listeners.end(), options.more_listeners.begin(), options.more_listeners.end());
+  std::vector<tcp::endpoint> endpoints;
+  for (const ListenerOptions& listener : listeners) {
+    auto endpoint = endpoint_of(listener.listen);
+    if (!endpoint) return core::Failure{endpoint.error()};
+    if (auto probed = probe_bind(*endpoint); !probed) return core::Failure{probed.error()};
+    endpoints.push_back(*endpoint);
   }
 
   auto resolved = impl->resolve(std::move(snapshot));
+  impl->ports.resize(listeners.size());
   for (int i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, impl->options);
-    // The first worker may pick a free port (port 0); the others join it.
-    auto port = worker->listen(endpoint);
-    if (!port) return core::Failure{port.error()};
-    if (i == 0) {
-      impl->port = *port;
-      endpoint.port(*port);
+    for (size_t l = 0; l < listeners.size(); ++l) {
+      // The first worker may pick a free port (port 0); the others join it.
+      auto port = worker->listen(listeners[l], endpoints[l]);
+      if (!port) return core::Failure{port.error()};
+      if (i == 0) {
+        impl->ports[l] = *port;
+        endpoints[l].port(*port);
+      }
     }
     worker->adopt(resolved);
     impl->workers.push_back(std::move(worker));
@@ -115,21 +148,19 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(const GatewayOptions& opti
   return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 
+bool Gateway::set_tls(size_t listener, std::shared_ptr<const tls::ServerContext> context,
+                      std::chrono::milliseconds timeout) {
+  std::lock_guard publishing(impl_->publish_mutex);
+  if (impl_->stopped || listener >= impl_->ports.size() || !context) return false;
+  return impl_->on_every_worker([listener, context](Worker& w) { w.set_tls(listener, context); },
+                                timeout);
+}
+
 bool Gateway::publish(std::shared_ptr<const Snapshot> snapshot, std::chrono::milliseconds timeout) {
   std::lock_guard publishing(impl_->publish_mutex);
   if (impl_->stopped) return false;
   auto resolved = impl_->resolve(std::move(snapshot));
-  auto state = std::make_shared<std::pair<std::mutex, std::condition_variable>>();
-  auto pending = std::make_shared<size_t>(impl_->workers.size());
-  for (auto& worker : impl_->workers) {
-    asio::post(worker->io(), [w = worker.get(), resolved, state, pending] {
-      w->adopt(resolved);
-      std::lock_guard lock(state->first);
-      if (--*pending == 0) state->second.notify_all();
-    });
-  }
-  std::unique_lock lock(state->first);
-  return state->second.wait_for(lock, timeout, [&] { return *pending == 0; });
+  return impl_->on_every_worker([resolved](Worker& w) { w.adopt(resolved); }, timeout);
 }
 
 std::vector<access::UsageDelta> Gateway::drain_usage(std::chrono::milliseconds timeout) {
@@ -172,7 +203,15 @@ std::vector<access::UsageDelta> Gateway::drain_usage(std::chrono::milliseconds t
 }
 
 uint16_t Gateway::port() const {
-  return impl_->port;
+  return impl_->ports.front();
+}
+
+uint16_t Gateway::port(size_t listener) const {
+  return listener < impl_->ports.size() ? impl_->ports[listener] : 0;
+}
+
+size_t Gateway::listener_count() const {
+  return impl_->ports.size();
 }
 
 int Gateway::worker_count() const {
@@ -198,6 +237,20 @@ GatewayStats Gateway::stats() const {
         std::min(s.snapshot_generation, w->generation.load(std::memory_order_acquire));
   }
   if (impl_->workers.empty()) s.snapshot_generation = 0;
+  const auto ciphers = tls::negotiable_ciphers();
+  for (const char* version : {"1.2", "1.3"}) {
+    const size_t v = version[2] == '3' ? 1 : 0;
+    for (size_t c = 0; c < detail::TlsCounters::kCiphers; ++c) {
+      uint64_t count = 0;
+      for (auto& w : impl_->workers)
+        count += w->tls_counters.completed[v][c].load(std::memory_order_relaxed);
+      if (count == 0) continue;
+      s.tls_handshakes.push_back(
+          {version, c < ciphers.size() ? std::string(ciphers[c]) : std::string("other"), count});
+    }
+  }
+  for (auto& w : impl_->workers)
+    s.tls_handshake_failures += w->tls_counters.failures.load(std::memory_order_relaxed);
   return s;
 }
 

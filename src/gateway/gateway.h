@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "access/usage.h"
@@ -25,11 +26,35 @@ class WorkerRecorder;
 class SeriesRegistry;
 }  // namespace glidepath::metrics
 
+namespace glidepath::tls {
+class ServerContext;
+}
+
 namespace glidepath::gateway {
 
-struct GatewayOptions {
+// One address the gateway accepts clients on.
+struct ListenerOptions {
   core::HostPort listen{"127.0.0.1", 8080};  // port 0 picks a free port (tests)
-  int workers = 0;                           // 0 = one per CPU this process may run on
+  // Set: the listener speaks TLS only, with this context (replaceable with set_tls()).
+  std::shared_ptr<const tls::ServerContext> tls;
+  // Non-zero: a plain listener that answers every request with a 308 to
+  // https://HOST:redirect_https_port/TARGET (":443" left out).
+  uint16_t redirect_https_port = 0;
+};
+
+// TLS handshakes completed per protocol version and cipher, and those that failed.
+struct TlsHandshakeCount {
+  std::string version;  // "1.2", "1.3"
+  std::string cipher;   // OpenSSL's name, e.g. TLS_AES_128_GCM_SHA256
+  uint64_t count = 0;
+};
+
+struct GatewayOptions {
+  // The first listener; listeners() = this one, then `more_listeners`.
+  core::HostPort listen{"127.0.0.1", 8080};  // port 0 picks a free port (tests)
+  std::shared_ptr<const tls::ServerContext> tls;
+  std::vector<ListenerOptions> more_listeners;
+  int workers = 0;  // 0 = one per CPU this process may run on
   core::Duration header_timeout = std::chrono::seconds(10);
   core::Duration request_timeout = std::chrono::seconds(30);
   core::Duration idle_timeout = std::chrono::seconds(60);
@@ -45,6 +70,8 @@ struct GatewayStats {
   uint64_t gateway_errors = 0;  // responses the gateway made itself (4xx/5xx)
   uint64_t upstream_connects = 0;
   uint64_t snapshot_generation = 0;  // the oldest generation any worker still routes with
+  std::vector<TlsHandshakeCount> tls_handshakes;
+  uint64_t tls_handshake_failures = 0;  // refused, broken or timed out before the first request
 };
 
 class Gateway {
@@ -63,7 +90,14 @@ class Gateway {
   bool publish(std::shared_ptr<const Snapshot> snapshot,
                std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
-  uint16_t port() const;  // the bound port
+  // Replaces listener `listener`'s TLS context for new handshakes; connections already
+  // open keep the one they started with. Returns once every worker has it (or `timeout`).
+  bool set_tls(size_t listener, std::shared_ptr<const tls::ServerContext> context,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+
+  uint16_t port() const;  // the first listener's bound port
+  uint16_t port(size_t listener) const;
+  size_t listener_count() const;
   int worker_count() const;
   // One recorder per worker, for the metrics collector; they live as long as the Gateway.
   std::vector<const metrics::WorkerRecorder*> recorders() const;

@@ -1,5 +1,6 @@
 #include "gateway/worker.h"
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -9,10 +10,21 @@
 
 #include "core/clock.h"
 #include "gateway/client_connection.h"
+#include "tls/server_context.h"
 
 namespace glidepath::gateway::detail {
 
 namespace {
+
+// Asio's context takes ownership of the SSL_CTX it wraps (and frees it when it goes), so it
+// gets a reference of its own; the ServerContext keeps the other.
+void set_tls_context(Listener& listener, std::shared_ptr<const tls::ServerContext> context) {
+  SSL_CTX* handle = context->handshake_context();
+  SSL_CTX_up_ref(handle);
+  listener.ssl = std::make_unique<asio::ssl::context>(handle);
+  listener.tls = std::move(context);
+}
+
 // Idle upstream connections kept per worker per upstream address: enough for every
 // client connection's request in flight to find one again (64 made 200 busy clients
 // open a new upstream connection for 3% of requests; idle ones still close after
@@ -45,48 +57,74 @@ Worker::Worker(int index, const GatewayOptions& options)
       // Only this worker's thread touches its sockets and timers (other threads post()),
       // so Asio may skip the per-descriptor locks it would otherwise take per operation.
       io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
-      acceptor_(io_),
       sweeper_(io_),
       recorder_(options.max_series),
       rng_state_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32) | 1) {}
 
 Worker::~Worker() = default;
 
-core::Result<uint16_t> Worker::listen(const tcp::endpoint& endpoint) {
+core::Result<uint16_t> Worker::listen(const ListenerOptions& options,
+                                      const tcp::endpoint& endpoint) {
+  auto listener = std::make_unique<Listener>(io_);
+  listener->index = listeners_.size();
+  listener->redirect_https_port = options.redirect_https_port;
+  if (options.tls) set_tls_context(*listener, options.tls);
+  tcp::acceptor& acceptor = listener->acceptor;
   boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) {
     // Every worker listens on the same port; the kernel spreads new connections over
     // them, so no accept lock is shared between threads.
     using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-    acceptor_.set_option(reuse_port(true), ec);
+    acceptor.set_option(reuse_port(true), ec);
   }
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return core::fail("cannot listen on " + endpoint.address().to_string() + ":" +
                       std::to_string(endpoint.port()) + ": " + ec.message());
   }
-  return acceptor_.local_endpoint().port();
+  const uint16_t port = acceptor.local_endpoint().port();
+  listeners_.push_back(std::move(listener));
+  return port;
 }
 
 void Worker::run() {
-  accept();
+  for (auto& listener : listeners_)
+    accept(*listener);
   sweep();
   io_.run();
 }
 
-void Worker::accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-    if (stopping_) return;
-    if (!ec) {
-      connections_accepted.store(connections_accepted.load(std::memory_order_relaxed) + 1,
-                                 std::memory_order_relaxed);
-      std::make_shared<ClientConnection>(*this, std::move(socket))->start();
+void Worker::accept(Listener& listener) {
+  listener.acceptor.async_accept(
+      [this, &listener](const boost::system::error_code& ec, tcp::socket socket) {
+        if (stopping_) return;
+        if (!ec) {
+          connections_accepted.store(connections_accepted.load(std::memory_order_relaxed) + 1,
+                                     std::memory_order_relaxed);
+          std::make_shared<ClientConnection>(*this, std::move(socket), listener)->start();
+        }
+        if (listener.acceptor.is_open()) accept(listener);
+      });
+}
+
+void Worker::set_tls(size_t index, std::shared_ptr<const tls::ServerContext> context) {
+  if (index < listeners_.size() && context) set_tls_context(*listeners_[index], std::move(context));
+}
+
+void TlsCounters::count(std::string_view version, std::string_view cipher) {
+  const auto names = tls::negotiable_ciphers();
+  size_t index = kCiphers - 1;  // "other"
+  for (size_t i = 0; i < names.size() && i < kCiphers - 1; ++i) {
+    if (names[i] == cipher) {
+      index = i;
+      break;
     }
-    if (acceptor_.is_open()) accept();
-  });
+  }
+  auto& counter = completed[version == "TLSv1.3" ? 1 : 0][index];
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void Worker::sweep() {
@@ -180,7 +218,8 @@ std::vector<std::shared_ptr<ClientConnection>> Worker::live_connections() const 
 void Worker::begin_stop() {
   stopping_ = true;
   boost::system::error_code ec;
-  acceptor_.close(ec);
+  for (auto& listener : listeners_)
+    listener->acceptor.close(ec);
   for (auto& [endpoint, pool] : pools_)
     pool->idle.clear();
   for (auto& c : live_connections())
@@ -190,7 +229,8 @@ void Worker::begin_stop() {
 void Worker::force_stop() {
   stopping_ = true;
   boost::system::error_code ec;
-  acceptor_.close(ec);
+  for (auto& listener : listeners_)
+    listener->acceptor.close(ec);
   sweeper_.cancel();
   for (auto& [endpoint, pool] : pools_)
     pool->idle.clear();

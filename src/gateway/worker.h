@@ -2,9 +2,11 @@
 // pools. Only gateway.cpp and worker.cpp include this header (it pulls in Asio).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
@@ -62,17 +64,38 @@ struct UpstreamPool {
   int64_t down_until_ms = 0;  // refused recently: try the other upstreams first
 };
 
+// One listening socket of a worker (each worker has its own for every listener).
+struct Listener {
+  explicit Listener(asio::io_context& io) : acceptor(io) {}
+  size_t index = 0;  // in Gateway's listener order
+  tcp::acceptor acceptor;
+  std::shared_ptr<const tls::ServerContext> tls;  // null: plain
+  std::unique_ptr<asio::ssl::context> ssl;        // wraps tls's handshake context
+  uint16_t redirect_https_port = 0;
+};
+
+// TLS handshakes this worker completed, by version and cipher (relaxed atomics: written
+// by the worker, read by the stats).
+struct TlsCounters {
+  static constexpr size_t kCiphers = 10;  // tls::negotiable_ciphers(), then "other"
+  std::array<std::array<std::atomic<uint64_t>, kCiphers>, 2> completed{};  // [0] 1.2, [1] 1.3
+  std::atomic<uint64_t> failures{0};
+  void count(std::string_view version, std::string_view cipher);
+};
+
 class Worker {
  public:
   Worker(int index, const GatewayOptions& options);
   ~Worker();
 
-  // Opens this worker's listening socket (SO_REUSEPORT) on `endpoint`; returns the port.
-  core::Result<uint16_t> listen(const tcp::endpoint& endpoint);
+  // Opens this worker's listening socket (SO_REUSEPORT) for `options` on `endpoint`;
+  // returns the port. Called in listener order, before run().
+  core::Result<uint16_t> listen(const ListenerOptions& options, const tcp::endpoint& endpoint);
   void run();  // the thread's body: the event loop until stopped
 
   // ---- from other threads, through post() ----
   void adopt(std::shared_ptr<const ResolvedSnapshot> snapshot);  // on the worker's thread
+  void set_tls(size_t listener, std::shared_ptr<const tls::ServerContext> context);
   void begin_stop();  // stop accepting; idle connections close, busy ones after their exchange
   void force_stop();  // close everything; the loop ends
 
@@ -106,16 +129,17 @@ class Worker {
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> generation{0};
   std::atomic<size_t> open_connections{0};
+  TlsCounters tls_counters;
 
  private:
-  void accept();
+  void accept(Listener& listener);
   void sweep();
   std::vector<std::shared_ptr<ClientConnection>> live_connections() const;
 
   const int index_;
   const GatewayOptions& options_;
   asio::io_context io_;
-  tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   asio::steady_timer sweeper_;
   metrics::WorkerRecorder recorder_;
   access::UsageTable usage_;

@@ -340,6 +340,29 @@ void write_error_response(std::string& out, int status, std::string_view message
   out.append(kBodyEnd);
 }
 
+void write_https_redirect(std::string& out, std::string_view host, uint16_t port,
+                          std::string_view target, std::string_view request_id, bool close) {
+  std::string location = "https://";
+  location.append(host);
+  if (port != 443) {
+    location.push_back(':');
+    location.append(std::to_string(port));
+  }
+  location.append(!target.empty() && target.front() == '/' ? target : std::string_view("/"));
+  static constexpr std::string_view kBody = "Redirecting to HTTPS\n";
+  append_status_line(out, 308, reason_phrase(308));
+  out.append("Content-Type: text/plain\r\nContent-Length: ");
+  append_uint(out, kBody.size());
+  out.append("\r\n");
+  if (is_safe_field_value(location)) append_header(out, "Location", location);
+  if (!request_id.empty() && is_safe_field_value(request_id)) {
+    append_header(out, "X-Request-Id", request_id);
+  }
+  if (close) out.append("Connection: close\r\n");
+  out.append("\r\n");
+  out.append(kBody);
+}
+
 std::string_view reason_phrase(int status) {
   // RFC 9110 15, plus the few registered elsewhere that gateways meet.
   switch (status) {

@@ -81,6 +81,14 @@ void write_error_response(std::string& out, int status, std::string_view message
                           std::string_view request_id, bool close,
                           std::string_view version_name = {}, int retry_after_seconds = 0);
 
+// A 308 Permanent Redirect to https://HOST[:PORT]TARGET (the port left out when 443),
+// which keeps the method and body (RFC 9110 15.4.9): what a plain listener that only
+// redirects answers. `host` is RequestHead::host (validated); a target that is not
+// origin-form becomes "/". A short text body, Content-Length, X-Request-Id, and
+// Connection: close when `close` is set.
+void write_https_redirect(std::string& out, std::string_view host, uint16_t port,
+                          std::string_view target, std::string_view request_id, bool close);
+
 // The RFC 9110 reason phrase of a status; empty for an unknown one (the status line then
 // ends "599 \r\n", which RFC 9112 4 allows).
 std::string_view reason_phrase(int status);

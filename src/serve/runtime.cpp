@@ -21,6 +21,8 @@ constexpr auto kFlushInterval = std::chrono::seconds(1);
 // Upstream names are looked up again this often, in the background (a TTL-like period:
 // the system resolver does not say the records' TTLs).
 constexpr auto kNameRefreshInterval = std::chrono::seconds(30);
+// Certificate files are checked this often (a stat per file).
+constexpr auto kTlsCheckInterval = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -71,8 +73,11 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   report_stored_live_versions(*config, *states, *r.store);
 
   if (runs_gateway) {
-    auto gateway = gateway::Gateway::start(gateway_options(*config, r.registry.max_series()),
-                                           r.publisher->snapshot());
+    gateway::GatewayOptions gateway_opts = gateway_options(*config, r.registry.max_series());
+    auto tls = TlsListeners::load(*config, gateway_opts, r.clock.now());
+    if (!tls) return core::Failure{tls.error()};
+    r.tls = std::move(*tls);
+    auto gateway = gateway::Gateway::start(gateway_opts, r.publisher->snapshot());
     if (!gateway) return core::Failure{gateway.error()};
     r.gateway = std::move(*gateway);
     r.publisher->attach([gw = r.gateway.get()](std::shared_ptr<const gateway::Snapshot> s) {
@@ -96,6 +101,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
     r.flusher_loop = core::Ticker::every(
         kFlushInterval, [&r] { r.keys->flush(r.gateway->drain_usage(), r.registry); });
     r.names_loop = core::Ticker::every(kNameRefreshInterval, [&r] { r.refresh_names(); });
+    if (!r.tls.empty()) {
+      r.tls_loop = core::Ticker::every(kTlsCheckInterval, [&r] { r.reload_tls(false); });
+    }
   }
   if (r.fleet_mode) r.fleet = std::make_unique<fleet::Fleet>(r.fleet_deps(gateway_port));
 
@@ -126,11 +134,15 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
-uint16_t Runtime::gateway_port() const {
-  return impl_->gateway ? impl_->gateway->port() : 0;
+uint16_t Runtime::gateway_port(size_t listener) const {
+  return impl_->gateway ? impl_->gateway->port(listener) : 0;
 }
 uint16_t Runtime::admin_port() const {
   return impl_->admin->port();
+}
+
+void Runtime::reload_tls() {
+  impl_->reload_tls(true);
 }
 
 controller::Controller& Runtime::controller() {
@@ -161,6 +173,7 @@ void Runtime::stop() {
   r.collector_loop.stop();
   r.flusher_loop.stop();
   r.names_loop.stop();
+  r.tls_loop.stop();
   if (r.fleet) r.fleet->stop();
   if (r.gateway && r.keys) r.keys->flush(r.gateway->drain_usage(), r.registry);
   impl_.reset();

@@ -41,11 +41,15 @@ class Runtime {
                                                       RuntimeOptions options = {});
   ~Runtime();
 
-  // 0 when this process runs no gateway (--role controller).
-  uint16_t gateway_port() const;
+  // 0 when this process runs no gateway (--role controller). `listener` counts
+  // gateway.listen as 0, then gateway.listeners.
+  uint16_t gateway_port(size_t listener = 0) const;
   uint16_t admin_port() const;
   // For in-process drivers (the demo): the same controller the admin API uses.
   controller::Controller& controller();
+  // Reloads every TLS listener's certificate and key from their files (SIGHUP); a pair
+  // that does not load is refused and the old one stays.
+  void reload_tls();
   // Stops accepting, lets requests in flight finish, then stops everything.
   void stop();
 

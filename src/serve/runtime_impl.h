@@ -22,6 +22,7 @@
 #include "routing/publisher.h"
 #include "serve/key_service.h"
 #include "serve/runtime.h"
+#include "serve/tls_listeners.h"
 #include "store/store.h"
 
 namespace glidepath::serve {
@@ -41,6 +42,7 @@ struct Runtime::Impl {
   routing::NameCache names;
   std::unique_ptr<routing::RoutingPublisher> publisher;
   std::unique_ptr<gateway::Gateway> gateway;
+  TlsListeners tls;  // the gateway's TLS listeners' certificates
   std::unique_ptr<metrics::MetricsCollector> collector;
   std::unique_ptr<controller::HookRunner> hooks;
   std::unique_ptr<controller::Controller> controller;
@@ -51,6 +53,7 @@ struct Runtime::Impl {
   core::Ticker collector_loop;  // each second's counts, then the controller's tick
   core::Ticker flusher_loop;    // usage and quota counts to the store
   core::Ticker names_loop;      // upstream names looked up again
+  core::Ticker tls_loop;        // certificate files checked for changes
 
   // Every second: the workers' counts into the history; then deployments are evaluated
   // on the second just merged, or, in a fleet, this gateway's windows go to the database
@@ -61,6 +64,11 @@ struct Runtime::Impl {
   void learn_names(std::span<const deploy::ServiceState> states);
   // The names looked up again; new addresses are published.
   void refresh_names();
+  // Certificates reloaded when their files changed, or all of them when `force` (SIGHUP);
+  // each reload or refusal becomes a `tls` event.
+  void reload_tls(bool force);
+  // An event of the gateway's own (service kGatewayEventService) into the log and the feed.
+  void record_gateway_event(std::string_view type, std::string message);
   // The deployment controller, resumed from the store on a single machine.
   core::Result<void> start_controller(const std::string& gateway_url);
   admin::AdminDeps admin_deps();

@@ -30,6 +30,24 @@ void Runtime::Impl::refresh_names() {
   }
 }
 
+void Runtime::Impl::reload_tls(bool force) {
+  if (!gateway || tls.empty()) return;
+  for (std::string& message : tls.check(force, *gateway, clock.now())) {
+    record_gateway_event("tls", std::move(message));
+  }
+}
+
+void Runtime::Impl::record_gateway_event(std::string_view type, std::string message) {
+  const deploy::DeploymentEvent event{clock.now(), std::string(type), std::move(message)};
+  auto id = store->append_event(kGatewayEventService, "", event);
+  if (!id) {
+    fmt::print(stderr, "warning: recording a {} event: {}\n", type, id.error().message);
+    return;
+  }
+  if (api)
+    api->publish_event(store::EventRecord{*id, std::string(kGatewayEventService), "", event});
+}
+
 core::Result<void> Runtime::Impl::start_controller(const std::string& gateway_url) {
   hooks = std::make_unique<controller::HookRunner>();
   controller::ControllerDeps deps;
@@ -70,6 +88,7 @@ admin::AdminDeps Runtime::Impl::admin_deps() {
     deps.gateway_stats = [this] { return gateway->stats(); };
     deps.gateway_workers = gateway->worker_count();
   }
+  if (!tls.empty()) deps.tls_status = [this] { return tls.status(); };
   deps.role = to_string(options.role);
   if (fleet) {
     deps.store_problem = [this] { return health->problem(); };

@@ -30,6 +30,13 @@ core::Result<std::unique_ptr<store::Store>> open_store(const config::StoreConfig
 gateway::GatewayOptions gateway_options(const config::Config& config, size_t max_series) {
   gateway::GatewayOptions options;
   options.listen = config.gateway.listen;
+  // The TLS contexts are loaded separately (TlsListeners::load), as they read files.
+  for (const config::ListenerConfig& listener : config.gateway.listeners) {
+    gateway::ListenerOptions more;
+    more.listen = listener.listen;
+    more.redirect_https_port = listener.redirect_https_port.value_or(0);
+    options.more_listeners.push_back(std::move(more));
+  }
   options.workers = config.gateway.workers;
   options.header_timeout = config.gateway.header_timeout;
   options.request_timeout = config.gateway.request_timeout;

@@ -1,0 +1,49 @@
+// The TLS listeners of one `serve` process: one tls::Reloader per gateway listener that has
+// `tls:`, loaded before the gateway starts and checked once a second (and on SIGHUP)
+// afterwards. A reloaded certificate goes to the gateway's workers for new handshakes; a
+// refused one is logged, recorded as a `tls` event of the reserved service `_gateway`,
+// and shown by /healthz until a good pair replaces it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "gateway/gateway.h"
+#include "tls/reloader.h"
+
+namespace glidepath::serve {
+
+// The service name of events that belong to the gateway rather than to a service. No
+// service can have it: names start with a letter or digit.
+inline constexpr std::string_view kGatewayEventService = "_gateway";
+
+class TlsListeners {
+ public:
+  // Loads every TLS listener's certificates and puts the contexts into `options` (the
+  // first listener's, then options.more_listeners' by position). Fails, naming the
+  // listener and the file, when one does not load.
+  static core::Result<TlsListeners> load(const config::Config& config,
+                                         gateway::GatewayOptions& options, core::TimePoint now);
+
+  bool empty() const { return reloaders_.empty(); }
+
+  // Checks every listener's files (or reloads them all when `force`), hands new contexts
+  // to `gateway`, prints each reload or refusal to stderr, and returns what it printed
+  // (for the event log).
+  std::vector<std::string> check(bool force, gateway::Gateway& gateway, core::TimePoint now);
+
+  std::vector<tls::Reloader::Status> status() const;
+
+ private:
+  struct Entry {
+    size_t listener = 0;  // the gateway's listener index
+    std::unique_ptr<tls::Reloader> reloader;
+  };
+  std::vector<Entry> reloaders_;
+};
+
+}  // namespace glidepath::serve
