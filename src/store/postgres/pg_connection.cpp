@@ -300,41 +300,32 @@ core::Result<std::string> Connection::quote_identifier(std::string_view name) {
   return text;
 }
 
-// --- Transaction ---
+// --- Transactions ---
 
-core::Result<Transaction> Transaction::begin(Connection& connection) {
-  auto begun = connection.exec("BEGIN");
+core::Result<void> Connection::begin_transaction() {
+  auto begun = exec("BEGIN");
   if (!begun) return core::Failure{begun.error()};
-  return Transaction(connection);
+  return {};
 }
 
-Transaction::Transaction(Transaction&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)) {}
-
-Transaction::~Transaction() {
-  rollback();
-}
-
-void Transaction::rollback() {
-  Connection* connection = std::exchange(connection_, nullptr);
-  if (connection == nullptr || !connection->healthy()) return;
+void Connection::rollback_transaction() {
+  if (!healthy()) return;
   // A failed ROLLBACK leaves a broken connection, which the next operation replaces;
   // the server rolls back whatever a closed connection left open.
-  (void)connection->exec("ROLLBACK");
+  (void)exec("ROLLBACK");
 }
 
-core::Result<void> Transaction::commit() {
-  Connection* connection = std::exchange(connection_, nullptr);
+core::Result<void> Connection::commit_transaction() {
   // COMMIT of a transaction a failed statement aborted answers "ROLLBACK" without an
   // error; catch that here rather than report a write that did not happen.
-  if (connection->healthy() && PQtransactionStatus(connection->handle()) == PQTRANS_INERROR) {
-    (void)connection->exec("ROLLBACK");
+  if (healthy() && PQtransactionStatus(handle()) == PQTRANS_INERROR) {
+    (void)exec("ROLLBACK");
     return core::fail("the transaction was aborted by an earlier error");
   }
-  auto committed = connection->exec("COMMIT");
+  auto committed = exec("COMMIT");
   if (committed) return {};
-  if (connection->last_failure().connection_lost) {
-    connection->mark_outcome_unknown();
+  if (last_failure().connection_lost) {
+    mark_outcome_unknown();
     return core::fail(
         fmt::format("the connection was lost while committing, so whether the change was saved is "
                     "unknown: {}",

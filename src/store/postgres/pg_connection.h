@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/transaction.h"
 
 struct pg_conn;
 struct pg_result;
@@ -142,6 +143,13 @@ class Connection {
   const std::string& where() const { return where_; }
 
  private:
+  friend class store::Transaction<Connection>;
+  core::Result<void> begin_transaction();
+  // A connection lost while COMMIT is in flight leaves the outcome unknown: the error
+  // says so and the connection is marked so the operation is not retried.
+  core::Result<void> commit_transaction();
+  void rollback_transaction();
+
   core::Result<void> connect_once();
   core::Result<void> record_failure(pg_result* result);
 
@@ -157,26 +165,7 @@ class Connection {
 // BEGIN ... COMMIT at READ COMMITTED. Rolls back on destruction unless committed; the
 // store's concurrency rests on row locks (the `counters` row, SELECT ... FOR UPDATE, the
 // unique indexes), which READ COMMITTED re-checks after each wait.
-class Transaction {
- public:
-  static core::Result<Transaction> begin(Connection& connection);
-  Transaction(Transaction&& other) noexcept;
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction();
-
-  // A connection lost while COMMIT is in flight leaves the outcome unknown: the error
-  // says so and the connection is marked so the operation is not retried.
-  core::Result<void> commit();
-  // Ends the transaction now (after a failed statement, so the connection can be used
-  // again for a read that explains the failure).
-  void rollback();
-
- private:
-  explicit Transaction(Connection& connection) : connection_(&connection) {}
-  Connection* connection_;  // null once committed, rolled back or moved from
-};
+using Transaction = store::Transaction<Connection>;
 
 // "host:port" of a URL or key=value string, without user or password, for messages.
 std::string describe_server(std::string_view url);

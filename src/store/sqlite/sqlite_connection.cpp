@@ -153,31 +153,24 @@ std::string Connection::error_message() const {
   return sqlite3_errmsg(db_);
 }
 
-core::Result<Transaction> Transaction::begin(Connection& connection) {
-  auto begun = connection.exec("BEGIN IMMEDIATE");
-  if (!begun) return core::Failure{begun.error()};
-  return Transaction(connection);
+core::Result<void> Connection::begin_transaction() {
+  return exec("BEGIN IMMEDIATE");
 }
 
-Transaction::Transaction(Transaction&& other) noexcept
-    : connection_(std::exchange(other.connection_, nullptr)) {}
-
-Transaction::~Transaction() {
-  if (connection_ == nullptr) return;
-  // Nothing more can be done if the rollback fails; SQLite then rolls back when the
-  // connection closes or the next transaction starts.
-  (void)connection_->exec("ROLLBACK");
-}
-
-core::Result<void> Transaction::commit() {
-  Connection* connection = std::exchange(connection_, nullptr);
-  auto committed = connection->exec("COMMIT");
+core::Result<void> Connection::commit_transaction() {
+  auto committed = exec("COMMIT");
   if (!committed) {
     // A failed COMMIT may leave the transaction open (SQLITE_BUSY); end it here.
-    (void)connection->exec("ROLLBACK");
+    (void)exec("ROLLBACK");
     return committed;
   }
   return {};
+}
+
+void Connection::rollback_transaction() {
+  // Nothing more can be done if the rollback fails; SQLite then rolls back when the
+  // connection closes or the next transaction starts.
+  (void)exec("ROLLBACK");
 }
 
 }  // namespace glidepath::store::sqlite

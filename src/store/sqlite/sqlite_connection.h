@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/result.h"
+#include "store/transaction.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -78,7 +79,15 @@ class Connection {
   sqlite3* handle() const { return db_; }
 
  private:
+  friend class store::Transaction<Connection>;
   explicit Connection(sqlite3* db) : db_(db) {}
+
+  // BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then
+  // writes waits for other writers (busy_timeout) instead of failing with SQLITE_BUSY when
+  // it tries to upgrade.
+  core::Result<void> begin_transaction();
+  core::Result<void> commit_transaction();
+  void rollback_transaction();
 
   struct CachedStatement {
     sqlite3_stmt* statement = nullptr;
@@ -88,23 +97,7 @@ class Connection {
   std::unordered_map<std::string, std::unique_ptr<CachedStatement>> statements_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT. IMMEDIATE takes the write lock up front, so a transaction
-// that reads and then writes waits for other writers (busy_timeout) instead of failing
-// with SQLITE_BUSY when it tries to upgrade. Rolls back on destruction unless committed.
-class Transaction {
- public:
-  static core::Result<Transaction> begin(Connection& connection);
-  Transaction(Transaction&& other) noexcept;
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction();
-
-  core::Result<void> commit();
-
- private:
-  explicit Transaction(Connection& connection) : connection_(&connection) {}
-  Connection* connection_;  // null once committed, rolled back or moved from
-};
+// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.
+using Transaction = store::Transaction<Connection>;
 
 }  // namespace glidepath::store::sqlite
