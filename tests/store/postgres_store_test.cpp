@@ -416,6 +416,20 @@ TEST_F(PostgresStoreTest, OpenStoreAtChoosesTheBackendByItsLocation) {
 
 // --- Hostile values ---
 
+// The shared operations write SQL with ? placeholders; PostgreSQL's are numbered, and a ?
+// inside a quoted literal or identifier is text, not a placeholder.
+TEST(PgPlaceholders, AreNumberedInOrderOutsideQuotes) {
+  using postgres::number_placeholders;
+  EXPECT_EQ(number_placeholders("SELECT 1"), "SELECT 1");
+  EXPECT_EQ(number_placeholders("UPDATE t SET a = ?, b = ? WHERE id = ? LIMIT ?"),
+            "UPDATE t SET a = $1, b = $2 WHERE id = $3 LIMIT $4");
+  EXPECT_EQ(
+      number_placeholders("SELECT '?', \"a?\" FROM t WHERE x = ? AND y = 'it''s ?' AND z = ?"),
+      "SELECT '?', \"a?\" FROM t WHERE x = $1 AND y = 'it''s ?' AND z = $2");
+  EXPECT_EQ(number_placeholders("ORDER BY name COLLATE \"C\" LIMIT ?"),
+            "ORDER BY name COLLATE \"C\" LIMIT $1");
+}
+
 TEST_F(PostgresStoreTest, QuotesAndSqlInNamesAndJsonRoundTripAsData) {
   auto store = open();
   ASSERT_NE(store, nullptr);

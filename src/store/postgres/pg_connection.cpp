@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <thread>
 #include <utility>
 
@@ -332,6 +333,49 @@ core::Result<void> Connection::commit_transaction() {
                     committed.error().message));
   }
   return core::Failure{committed.error()};
+}
+
+// --- Statement ---
+
+Statement::Statement(Connection& connection, std::string_view sql)
+    : connection_(&connection), sql_(number_placeholders(sql)) {}
+
+core::Result<void> Statement::run() {
+  if (rows_) return {};  // sent already: nothing is left to do
+  auto sent = connection_->exec(sql_, params_);
+  if (!sent) return core::Failure{sent.error()};
+  rows_.emplace(std::move(*sent));
+  return {};
+}
+
+core::Result<bool> Statement::step() {
+  auto sent = run();
+  if (!sent) return core::Failure{sent.error()};
+  if (row_ < rows_->size()) ++row_;
+  return row_ < rows_->size();
+}
+
+int64_t Statement::changes() const {
+  return rows_ ? rows_->affected() : 0;
+}
+
+std::string number_placeholders(std::string_view sql) {
+  std::string numbered;
+  numbered.reserve(sql.size() + sql.size() / 8);
+  int next = 1;
+  char quote = 0;  // the quote character of the literal or identifier being read, if any
+  for (char c : sql) {
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens: the same thing
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '?') {
+      fmt::format_to(std::back_inserter(numbered), "${}", next++);
+      continue;
+    }
+    numbered += c;
+  }
+  return numbered;
 }
 
 std::string describe_server(std::string_view url) {

@@ -167,6 +167,48 @@ class Connection {
 // unique indexes), which READ COMMITTED re-checks after each wait.
 using Transaction = store::Transaction<Connection>;
 
+// One statement of the store's shared operations (store/sql_store.h), whose SQL is written
+// with `?` placeholders: they are numbered $1, $2, ... here, in order (a `?` inside a quoted
+// literal or identifier is left alone). The values are bound in that order, and the
+// statement is sent on the first step() or run(); its rows are then read one at a time.
+class Statement {
+ public:
+  Statement(Connection& connection, std::string_view sql);
+
+  template <typename Value>
+  Statement& bind(const Value& value) {
+    params_.add(value);
+    return *this;
+  }
+
+  // true: a row is ready to read; false: there are no more.
+  core::Result<bool> step();
+  // Sends the statement unless step() did, for those whose rows are not read.
+  core::Result<void> run();
+  // The rows the INSERT, UPDATE or DELETE changed.
+  int64_t changes() const;
+
+  bool is_null(int column) const { return rows_->is_null(row_, column); }
+  int64_t int64(int column) const { return rows_->int64(row_, column); }
+  std::string text(int column) const { return rows_->text(row_, column); }
+  std::optional<int64_t> optional_int64(int column) const {
+    return rows_->optional_int64(row_, column);
+  }
+  std::optional<std::string> optional_text(int column) const {
+    return rows_->optional_text(row_, column);
+  }
+
+ private:
+  Connection* connection_;
+  std::string sql_;
+  Params params_;
+  std::optional<Rows> rows_;  // once sent
+  int row_ = -1;              // the row step() reached
+};
+
+// `sql` with each `?` outside quotes replaced by $1, $2, ... in order.
+std::string number_placeholders(std::string_view sql);
+
 // "host:port" of a URL or key=value string, without user or password, for messages.
 std::string describe_server(std::string_view url);
 
