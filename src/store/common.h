@@ -9,8 +9,9 @@
 //   including the checks a stored row passes before it is handed out.
 // So, given the same calls and the same stored rows, both backends refuse the same writes,
 // return equal records and word their errors alike, which the contract tests
-// (tests/store/store_contract.h) check. SQL text, binding, transactions and each
-// database's error codes stay in the backend.
+// (tests/store/store_contract.h) check. The operations themselves (their SQL, statements
+// and transactions) are written once too, over these helpers, in sql_store.h; binding,
+// the few words of SQL that differ and each database's error codes stay in the backend.
 #pragma once
 
 #include <cstddef>

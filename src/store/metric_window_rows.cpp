@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <tuple>
 #include <utility>
@@ -92,6 +93,19 @@ core::Result<MetricWindowRow> to_row(const MetricWindow& window) {
 }
 
 }  // namespace
+
+std::string metric_windows_upsert_sql(std::size_t rows) {
+  std::string sql = fmt::format("INSERT INTO metric_windows ({}) VALUES ", kMetricWindowColumns);
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int c = 0; c < kMetricWindowColumnCount; ++c)
+      sql += c == 0 ? "?" : ", ?";
+    sql += ')';
+  }
+  fmt::format_to(std::back_inserter(sql), " ON CONFLICT ({}) DO UPDATE SET {}", kMetricWindowKey,
+                 kMetricWindowReplaceSet);
+  return sql;
+}
 
 core::Result<std::vector<MetricWindowRow>> metric_window_rows(
     std::span<const MetricWindow> windows) {

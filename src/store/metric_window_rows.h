@@ -58,4 +58,9 @@ core::Result<std::vector<MetricWindowRow>> metric_window_rows(
 // The window a stored row holds, or an error naming the row and what is wrong with it.
 core::Result<metrics::MetricWindow> metric_window_from_row(MetricWindowRow row);
 
+// INSERT of `rows` windows (`?` placeholders, kMetricWindowColumns each) that replaces a
+// window already stored under the same key. Its rows must have distinct keys: ON CONFLICT
+// DO UPDATE may not touch one row twice in a statement.
+std::string metric_windows_upsert_sql(std::size_t rows);
+
 }  // namespace glidepath::store

@@ -11,7 +11,8 @@ Statement::Statement(Statement&& other) noexcept
     : statement_(std::exchange(other.statement_, nullptr)),
       in_use_(std::exchange(other.in_use_, nullptr)),
       next_parameter_(other.next_parameter_),
-      bind_error_(other.bind_error_),
+      error_code_(other.error_code_),
+      error_(std::move(other.error_)),
       result_code_(other.result_code_) {}
 
 Statement::~Statement() {
@@ -23,23 +24,26 @@ Statement::~Statement() {
 }
 
 Statement& Statement::bind(int64_t value) {
+  if (statement_ == nullptr) return *this;
   const int rc = sqlite3_bind_int64(statement_, next_parameter_++, value);
-  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  if (rc != SQLITE_OK && error_code_ == 0) error_code_ = rc;
   return *this;
 }
 
 Statement& Statement::bind(std::string_view value) {
+  if (statement_ == nullptr) return *this;
   // An empty view may have a null data(), which SQLite would bind as NULL.
   const char* data = value.empty() ? "" : value.data();
   const int rc = sqlite3_bind_text64(statement_, next_parameter_++, data, value.size(),
                                      SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  if (rc != SQLITE_OK && error_code_ == 0) error_code_ = rc;
   return *this;
 }
 
 Statement& Statement::bind(std::nullopt_t) {
+  if (statement_ == nullptr) return *this;
   const int rc = sqlite3_bind_null(statement_, next_parameter_++);
-  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  if (rc != SQLITE_OK && error_code_ == 0) error_code_ = rc;
   return *this;
 }
 
@@ -52,9 +56,13 @@ Statement& Statement::bind(const std::optional<int64_t>& value) {
 }
 
 core::Result<bool> Statement::step() {
-  if (bind_error_ != 0) {
-    result_code_ = bind_error_;
-    return core::fail(fmt::format("binding a value failed: {}", sqlite3_errstr(bind_error_)));
+  if (statement_ == nullptr) {
+    result_code_ = error_code_;
+    return core::fail(error_);
+  }
+  if (error_code_ != 0) {
+    result_code_ = error_code_;
+    return core::fail(fmt::format("binding a value failed: {}", sqlite3_errstr(error_code_)));
   }
   result_code_ = sqlite3_step(statement_);
   if (result_code_ == SQLITE_ROW) return true;
@@ -70,8 +78,9 @@ core::Result<void> Statement::run() {
   }
 }
 
-bool Statement::failed_on_constraint() const {
-  return (result_code_ & 0xff) == SQLITE_CONSTRAINT;
+int64_t Statement::changes() const {
+  if (statement_ == nullptr) return 0;
+  return sqlite3_changes64(sqlite3_db_handle(statement_));
 }
 
 bool Statement::is_null(int column) const {
@@ -119,14 +128,14 @@ Connection::~Connection() {
   sqlite3_close_v2(db_);
 }
 
-core::Result<Statement> Connection::prepare(std::string_view sql) {
+Statement Connection::prepare(std::string_view sql) {
   auto found = statements_.find(std::string(sql));
   if (found == statements_.end()) {
     sqlite3_stmt* statement = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
     if (rc != SQLITE_OK) {
-      return core::fail(fmt::format("preparing a statement failed: {}", sqlite3_errmsg(db_)));
+      return Statement(rc, fmt::format("preparing a statement failed: {}", sqlite3_errmsg(db_)));
     }
     auto cached = std::make_unique<CachedStatement>();
     cached->statement = statement;
@@ -134,7 +143,7 @@ core::Result<Statement> Connection::prepare(std::string_view sql) {
   }
   CachedStatement& cached = *found->second;
   if (cached.in_use) {
-    return core::fail("internal error: a prepared statement was used twice at once");
+    return Statement(SQLITE_MISUSE, "internal error: a prepared statement was used twice at once");
   }
   cached.in_use = true;
   return Statement(cached.statement, &cached.in_use);

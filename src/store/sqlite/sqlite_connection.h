@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "core/result.h"
 #include "store/transaction.h"
@@ -19,7 +20,8 @@ struct sqlite3_stmt;
 namespace glidepath::store::sqlite {
 
 // One use of a cached prepared statement. Values are bound in parameter order; reading
-// follows step(). On destruction the statement is reset for the next use.
+// follows step(). On destruction the statement is reset for the next use. A statement that
+// could not be prepared fails its first step() or run() with the reason.
 class Statement {
  public:
   Statement(Statement&& other) noexcept;
@@ -42,7 +44,8 @@ class Statement {
   core::Result<void> run();
   // The extended result code of the last step() (SQLITE_CONSTRAINT_UNIQUE, ...).
   int result_code() const { return result_code_; }
-  bool failed_on_constraint() const;
+  // The rows the finished INSERT, UPDATE or DELETE changed.
+  int64_t changes() const;
 
   bool is_null(int column) const;
   int64_t int64(int column) const;
@@ -53,11 +56,15 @@ class Statement {
  private:
   friend class Connection;
   Statement(sqlite3_stmt* statement, bool* in_use) : statement_(statement), in_use_(in_use) {}
+  // A statement that was not prepared, with the result code and message that say why.
+  Statement(int error_code, std::string error)
+      : statement_(nullptr), in_use_(nullptr), error_code_(error_code), error_(std::move(error)) {}
 
-  sqlite3_stmt* statement_;  // null once moved from
+  sqlite3_stmt* statement_;  // null once moved from, or when preparing failed
   bool* in_use_;
   int next_parameter_ = 1;
-  int bind_error_ = 0;  // the first failed bind, reported by step()
+  int error_code_ = 0;  // the failed prepare or first failed bind, reported by step()
+  std::string error_;   // the failed prepare's message
   int result_code_ = 0;
 };
 
@@ -71,7 +78,7 @@ class Connection {
 
   // A prepared statement for `sql`, compiled on first use and kept for the connection's
   // life. A statement may not be used twice at once.
-  core::Result<Statement> prepare(std::string_view sql);
+  Statement prepare(std::string_view sql);
   // Runs one or more statements without results (schema scripts, PRAGMAs, BEGIN...).
   core::Result<void> exec(const std::string& sql);
   // The message of the connection's most recent error.
