@@ -9,11 +9,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "http/message.h"
+#include "tls/server_context.h"
 
 namespace glidepath::admin {
 
@@ -107,19 +109,61 @@ class StreamRegistry {
   std::vector<std::weak_ptr<StreamBody>> streams_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One client connection: requests one at a time, or one server-sent event stream. Stream
+// is PlainStream or TlsStream (admin.tls); a TLS session keeps the certificate context it
+// started with alive, so a reload never pulls it from under an open connection.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(tcp::socket socket, const ServerOptions& options, const Handler& handler,
-          StreamRegistry& streams)
+          StreamRegistry& streams) requires std::is_same_v<Stream, PlainStream>
       : stream_(std::move(socket)),
         timer_(stream_.get_executor()),
         options_(options),
         handler_(handler),
         streams_(streams) {}
+  Session(tcp::socket socket, asio::ssl::context& context,
+          std::shared_ptr<const tls::ServerContext> server, const ServerOptions& options,
+          const Handler& handler,
+          StreamRegistry& streams) requires std::is_same_v<Stream, TlsStream>
+      : stream_(std::move(socket), context),
+        timer_(stream_.get_executor()),
+        options_(options),
+        handler_(handler),
+        streams_(streams),
+        server_(std::move(server)) {}
 
-  void start() { read(); }
+  void start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      tcp_layer().expires_after(std::chrono::seconds(30));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read();
+                              });
+    } else {
+      read();
+    }
+  }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& socket() { return tcp_layer().socket(); }
+  // Where an event stream's bytes go: past tcp_stream's single expiry (which would also
+  // cut the read that only waits to learn that the client left), through TLS if any.
+  auto& event_stream() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      return stream_;
+    } else {
+      return socket();
+    }
+  }
+
   // GET or HEAD of the public prefix itself or a path below it (not "/uix").
   bool is_public(const Request& request) const {
     const std::string_view prefix = options_.public_prefix;
@@ -133,7 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(30));
+    tcp_layer().expires_after(std::chrono::seconds(30));
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
@@ -141,7 +185,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      socket().shutdown(tcp::socket::shutdown_send, ec);
       return;
     }
     if (ec) {
@@ -203,7 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
                        [self = shared_from_this(), out, keep_alive](beast::error_code ec, size_t) {
                          if (ec) return;
                          if (!keep_alive) {
-                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                           self->socket().shutdown(tcp::socket::shutdown_send, ec);
                            return;
                          }
                          self->read();
@@ -219,7 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void start_stream(Response response) {
     body_ = std::move(response.stream);
     streams_.add(body_);
-    stream_.expires_never();
+    tcp_layer().expires_never();
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
     std::string head = fmt::format("HTTP/1.1 {} {}\r\n", response.status,
                                    std::string_view(reason.data(), reason.size()));
@@ -255,7 +299,7 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = true;
     write_started_ = std::chrono::steady_clock::now();
     auto out = std::make_shared<std::string>(std::move(data));
-    asio::async_write(stream_.socket(), asio::buffer(*out),
+    asio::async_write(event_stream(), asio::buffer(*out),
                       [self = shared_from_this(), out](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         if (ec) {
@@ -267,7 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void watch_for_close() {
-    stream_.socket().async_read_some(
+    event_stream().async_read_some(
         asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
           if (ec) {
             // The client left (or we closed): nobody reads what the producer pushes.
@@ -300,11 +344,11 @@ class Session : public std::enable_shared_from_this<Session> {
     body_->abort();
     timer_.cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   asio::steady_timer timer_;
@@ -317,6 +361,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   std::chrono::steady_clock::time_point write_started_{};
   std::array<char, 512> scratch_{};
+  std::shared_ptr<const tls::ServerContext> server_;  // TlsStream: its callbacks' owner
 };
 
 }  // namespace
@@ -329,11 +374,29 @@ struct HttpServer::Impl {
   std::thread thread;
   uint16_t port = 0;
   StreamRegistry streams;
+  // admin.tls: the context new handshakes use (io thread only after start).
+  std::shared_ptr<const tls::ServerContext> tls;
+  std::unique_ptr<asio::ssl::context> ssl;
+
+  void set_tls(std::shared_ptr<const tls::ServerContext> context) {
+    // Asio's context frees the SSL_CTX it wraps: it gets a reference of its own.
+    SSL_CTX* handle = context->handshake_context();
+    SSL_CTX_up_ref(handle);
+    ssl = std::make_unique<asio::ssl::context>(handle);
+    tls = std::move(context);
+  }
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), options, handler, streams)->start();
+      if (!ec && tls) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), *ssl, tls, options, handler,
+                                             streams)
+            ->start();
+      } else if (!ec) {
+        std::make_shared<Session<PlainStream>>(std::move(socket), options, handler, streams)
+            ->start();
+      }
       if (acceptor.is_open()) accept();
     });
   }
@@ -350,6 +413,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions&
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = std::move(handler);
+  if (options.tls) impl->set_tls(options.tls);
   beast::error_code ec;
   tcp::endpoint endpoint;
   const auto address = asio::ip::make_address(options.listen.host, ec);
@@ -375,6 +439,11 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions&
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->io.run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::set_tls(std::shared_ptr<const tls::ServerContext> context) {
+  if (!impl_ || !context) return;
+  asio::post(impl_->io, [impl = impl_.get(), context] { impl->set_tls(context); });
 }
 
 uint16_t HttpServer::port() const {

@@ -14,6 +14,10 @@
 #include "core/result.h"
 #include "core/units.h"
 
+namespace glidepath::tls {
+class ServerContext;
+}
+
 namespace glidepath::admin {
 
 struct Request {
@@ -52,6 +56,8 @@ struct ServerOptions {
   // hold no data and ask for the token themselves). Empty: no exemption.
   std::string public_prefix;
   size_t max_body_bytes = 4 * 1024 * 1024;
+  // Set: the listener speaks HTTPS only (admin.tls), with this context until set_tls().
+  std::shared_ptr<const tls::ServerContext> tls;
 };
 
 class HttpServer {
@@ -62,6 +68,8 @@ class HttpServer {
                                                          Handler handler);
   ~HttpServer();
   uint16_t port() const;
+  // A TLS server's new certificate context, for handshakes from now on.
+  void set_tls(std::shared_ptr<const tls::ServerContext> context);
   void stop();
 
   struct Impl;

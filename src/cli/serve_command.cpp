@@ -66,8 +66,9 @@ int run_serve(const ServeOptions& options) {
                                                 : "");
     }
   }
-  fmt::print("admin listening on {}\n",
-             core::format_host_port({config.admin.listen.host, (*runtime)->admin_port()}));
+  fmt::print("admin listening on {}{}\n",
+             core::format_host_port({config.admin.listen.host, (*runtime)->admin_port()}),
+             config.admin.tls ? " (TLS)" : "");
   std::fflush(stdout);
 
   int signal_number = 0;

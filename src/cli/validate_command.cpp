@@ -10,6 +10,7 @@
 #include "config/loader.h"
 #include "core/units.h"
 #include "routing/name_cache.h"
+#include "tls/server_context.h"
 
 namespace glidepath::cli {
 
@@ -66,8 +67,32 @@ void warn_unresolved_upstreams(config::LoadResult& result) {
   }
 }
 
+// Each TLS listener's certificates and keys loaded as `serve` will load them: a file that
+// exists but holds no usable certificate, or a key of another certificate, is an error here
+// rather than a refusal to start.
+void check_tls_files(config::LoadResult& result) {
+  if (!result.ok()) return;
+  const config::Config& c = *result.config;
+  std::vector<std::pair<std::string, const config::TlsConfig*>> listeners;
+  if (c.gateway.tls) listeners.emplace_back("gateway.tls", &*c.gateway.tls);
+  for (size_t i = 0; i < c.gateway.listeners.size(); ++i) {
+    if (c.gateway.listeners[i].tls) {
+      listeners.emplace_back(fmt::format("gateway.listeners[{}].tls", i),
+                             &*c.gateway.listeners[i].tls);
+    }
+  }
+  if (c.admin.tls) listeners.emplace_back("admin.tls", &*c.admin.tls);
+  for (const auto& [path, tls] : listeners) {
+    if (auto loaded = tls::ServerContext::load(*tls, nullptr); !loaded) {
+      result.errors.push_back({path, loaded.error().message, 0});
+    }
+  }
+  if (!result.errors.empty()) result.config.reset();
+}
+
 int run_validate(const ValidateOptions& options) {
   config::LoadResult result = config::load_config_file(options.file);
+  check_tls_files(result);
   warn_unresolved_upstreams(result);
   if (options.json) {
     nlohmann::json out{{"file", options.file},
@@ -88,8 +113,9 @@ int run_validate(const ValidateOptions& options) {
     return kFailed;
   }
   const config::Config& c = *result.config;
-  fmt::print("{}: OK — gateway on {}, admin on {}, store {}, {} service{}\n", options.file,
-             core::format_host_port(c.gateway.listen), core::format_host_port(c.admin.listen),
+  fmt::print("{}: OK — gateway on {}{}, admin on {}{}, store {}, {} service{}\n", options.file,
+             core::format_host_port(c.gateway.listen), c.gateway.tls ? " (TLS)" : "",
+             core::format_host_port(c.admin.listen), c.admin.tls ? " (TLS)" : "",
              config::to_string(c.store), c.services.size(), c.services.size() == 1 ? "" : "s");
   for (const auto& s : c.services)
     fmt::print("{}\n", describe_service(s));

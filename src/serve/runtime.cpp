@@ -74,9 +74,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
 
   if (runs_gateway) {
     gateway::GatewayOptions gateway_opts = gateway_options(*config, r.registry.max_series());
-    auto tls = TlsListeners::load(*config, gateway_opts, r.clock.now());
-    if (!tls) return core::Failure{tls.error()};
-    r.tls = std::move(*tls);
+    if (auto tls = r.tls.load_gateway(*config, gateway_opts, r.clock.now()); !tls) {
+      return core::Failure{tls.error()};
+    }
     auto gateway = gateway::Gateway::start(gateway_opts, r.publisher->snapshot());
     if (!gateway) return core::Failure{gateway.error()};
     r.gateway = std::move(*gateway);
@@ -86,8 +86,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   }
   const uint16_t gateway_port = r.gateway ? r.gateway->port() : config->gateway.listen.port;
   if (options.role != Role::gateway) {
-    const std::string gateway_url = fmt::format(
-        "http://{}", core::format_host_port({config->gateway.listen.host, gateway_port}));
+    const std::string gateway_url =
+        fmt::format("{}://{}", config->gateway.tls ? "https" : "http",
+                    core::format_host_port({config->gateway.listen.host, gateway_port}));
     if (auto started = r.start_controller(gateway_url); !started) {
       Runtime partial(std::move(impl));
       partial.stop();
@@ -101,9 +102,6 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
     r.flusher_loop = core::Ticker::every(
         kFlushInterval, [&r] { r.keys->flush(r.gateway->drain_usage(), r.registry); });
     r.names_loop = core::Ticker::every(kNameRefreshInterval, [&r] { r.refresh_names(); });
-    if (!r.tls.empty()) {
-      r.tls_loop = core::Ticker::every(kTlsCheckInterval, [&r] { r.reload_tls(false); });
-    }
   }
   if (r.fleet_mode) r.fleet = std::make_unique<fleet::Fleet>(r.fleet_deps(gateway_port));
 
@@ -111,6 +109,11 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
   admin_options.listen = config->admin.listen;
   admin_options.token = config->admin.token;
   admin_options.public_prefix = std::string(admin::kUiPrefix);
+  if (auto tls = r.tls.load_admin(*config, admin_options, r.clock.now()); !tls) {
+    Runtime partial(std::move(impl));
+    partial.stop();
+    return core::Failure{tls.error()};
+  }
   r.api = std::make_unique<admin::AdminApi>(r.admin_deps());
   auto admin = admin::HttpServer::start(
       admin_options,
@@ -121,10 +124,14 @@ core::Result<std::unique_ptr<Runtime>> Runtime::start(std::shared_ptr<const conf
     return core::Failure{admin.error()};
   }
   r.admin = std::move(*admin);
+  if (!r.tls.empty()) {
+    r.tls_loop = core::Ticker::every(kTlsCheckInterval, [&r] { r.reload_tls(false); });
+  }
 
   if (r.fleet) {
-    const std::string admin_url = fmt::format(
-        "http://{}", core::format_host_port({config->admin.listen.host, r.admin->port()}));
+    const std::string admin_url =
+        fmt::format("{}://{}", config->admin.tls ? "https" : "http",
+                    core::format_host_port({config->admin.listen.host, r.admin->port()}));
     if (auto joined = r.fleet->start(admin_url); !joined) {
       Runtime partial(std::move(impl));
       partial.stop();

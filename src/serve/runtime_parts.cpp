@@ -31,8 +31,8 @@ void Runtime::Impl::refresh_names() {
 }
 
 void Runtime::Impl::reload_tls(bool force) {
-  if (!gateway || tls.empty()) return;
-  for (std::string& message : tls.check(force, *gateway, clock.now())) {
+  if (tls.empty()) return;
+  for (std::string& message : tls.check(force, gateway.get(), admin.get(), clock.now())) {
     record_gateway_event("tls", std::move(message));
   }
 }
