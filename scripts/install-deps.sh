@@ -14,7 +14,7 @@ packages=(
   libsqlite3-dev libssl-dev
   libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
-  node-llhttp libboost-dev
+  node-llhttp libboost-dev libnghttp2-dev
   chromium
 )
 # Node.js runs npm (the dashboard's uPlot, and playwright-core for its browser test); the

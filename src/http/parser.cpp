@@ -780,4 +780,10 @@ bool ResponseParser::in_message() const {
   return impl_->in_message();
 }
 
+namespace syntax {
+bool host_of_authority(std::string_view authority, std::string_view& host) {
+  return host_without_port(authority, host);
+}
+}  // namespace syntax
+
 }  // namespace glidepath::http

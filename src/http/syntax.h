@@ -56,4 +56,8 @@ inline bool absolute_form_authority(std::string_view target, std::string_view& a
   return !authority.empty() && authority.find('@') == std::string_view::npos;
 }
 
+// A Host value or an authority ("uri-host [ ":" port ]", RFC 9110 7.2) checked, and its
+// host without the port; false when it is not valid. Empty is valid.
+bool host_of_authority(std::string_view authority, std::string_view& host);
+
 }  // namespace glidepath::http::syntax
