@@ -68,6 +68,11 @@ HookRunner::~HookRunner() {
     }
   }
   {
+    std::lock_guard lock(notify_run_mutex_);
+    notify_killed_ = true;
+    if (notify_pid_ > 0) ::kill(-notify_pid_, SIGKILL);  // a notification command running
+  }
+  {
     std::lock_guard lock(notify_mutex_);
     stopping_ = true;
   }
@@ -140,28 +145,6 @@ void HookRunner::notify(const deploy::HookSpec& hook, std::string payload) {
     notifications_.emplace_back(hook, std::move(payload));
   }
   notify_cv_.notify_one();
-}
-
-void HookRunner::notifier() {
-  std::unique_lock lock(notify_mutex_);
-  while (true) {
-    notify_cv_.wait(lock, [&] { return stopping_ || !notifications_.empty(); });
-    if (stopping_) return;
-    auto [hook, payload] = std::move(notifications_.front());
-    notifications_.pop_front();
-    lock.unlock();
-    if (!hook.http.empty()) {
-      http::ClientRequest request;
-      request.method = "POST";
-      request.url = hook.http;
-      request.body = std::move(payload);
-      request.timeout = std::min<std::chrono::milliseconds>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(hook.timeout),
-          std::chrono::seconds(5));
-      (void)http::send_request(request);  // notification only: its outcome changes nothing
-    }
-    lock.lock();
-  }
 }
 
 namespace {
@@ -391,6 +374,37 @@ void HookRunner::run(const std::shared_ptr<Run>& run) {
     text += ": " + excerpt(outcome.output.substr(
                        outcome.output.size() > 300 ? outcome.output.size() - 300 : 0));
   run->finish(outcome.exit_status == 0, std::move(text));
+}
+
+void HookRunner::notifier() {
+  std::unique_lock lock(notify_mutex_);
+  while (true) {
+    notify_cv_.wait(lock, [&] { return stopping_ || !notifications_.empty(); });
+    if (stopping_) return;
+    auto [hook, payload] = std::move(notifications_.front());
+    notifications_.pop_front();
+    lock.unlock();
+    if (!hook.http.empty()) {
+      http::ClientRequest request;
+      request.method = "POST";
+      request.url = hook.http;
+      request.body = std::move(payload);
+      request.timeout = std::min<std::chrono::milliseconds>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(hook.timeout),
+          std::chrono::seconds(5));
+      (void)http::send_request(request);  // notification only: its outcome changes nothing
+    } else if (!hook.command.empty()) {
+      // The same way as a blocking command hook (its own process group, the whole payload
+      // on stdin, killed at its timeout or when the runner goes), one at a time.
+      HookCall call;
+      call.kind = deploy::HookKind::on_event;
+      call.spec = std::move(hook);
+      call.payload = std::move(payload);
+      call.environment = {{"GLIDEPATH_HOOK", "on_event"}};
+      (void)run_command(call, notify_pid_, notify_killed_, notify_run_mutex_);
+    }
+    lock.lock();
+  }
 }
 
 }  // namespace glidepath::controller

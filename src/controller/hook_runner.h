@@ -4,6 +4,8 @@
 // the runner never changes a deployment itself.
 #pragma once
 
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -55,7 +57,9 @@ class HookRunner {
   core::Result<void> report(const std::string& deployment_id, deploy::HookKind kind, bool succeeded,
                             std::string message);
   // Fire and forget (on_event): never blocks the caller; the oldest notifications are
-  // dropped when more than 1000 wait.
+  // dropped when more than 1000 wait. An http hook gets the payload POSTed; a command
+  // hook runs like a blocking one (payload on stdin, GLIDEPATH_HOOK=on_event), one
+  // notification at a time, its outcome ignored.
   void notify(const deploy::HookSpec& hook, std::string payload);
   // The deployment finished (or was aborted): its hook records go, and its command hooks
   // still running are killed with their process groups.
@@ -74,6 +78,10 @@ class HookRunner {
   std::condition_variable notify_cv_;
   std::deque<std::pair<deploy::HookSpec, std::string>> notifications_;
   bool stopping_ = false;
+  // The on_event command running now, if any, so the destructor can kill its group.
+  std::mutex notify_run_mutex_;
+  pid_t notify_pid_ = 0;
+  bool notify_killed_ = false;
   std::thread notify_thread_;
 };
 

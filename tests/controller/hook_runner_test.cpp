@@ -143,5 +143,46 @@ TEST(HookRunner, AHookThatStopsReadingItsStdinSucceedsAndNothingIsSignalled) {
   EXPECT_EQ(current.sa_handler, SIG_DFL);
 }
 
+TEST(HookRunner, AnOnEventCommandGetsEachNotificationOnStdinInOrder) {
+  const std::string file = temp_path("on-event");
+  std::filesystem::remove(file);
+  HookRunner runner;
+  deploy::HookSpec hook;
+  hook.command = {"sh", "-c", "cat >> '" + file + "'; echo \" $GLIDEPATH_HOOK\" >> '" + file + "'"};
+  hook.timeout = 5s;
+  runner.notify(hook, R"({"event":"first"})");
+  runner.notify(hook, R"({"event":"second"})");
+  const std::string expected = R"({"event":"first"} on_event)"
+                               "\n"
+                               R"({"event":"second"} on_event)"
+                               "\n";
+  std::string seen;
+  const auto until = std::chrono::steady_clock::now() + kPatience;
+  while (std::chrono::steady_clock::now() < until && seen != expected) {
+    std::ifstream in(file);
+    seen.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(seen, expected);
+  std::filesystem::remove(file);
+}
+
+TEST(HookRunner, AnOnEventCommandStillRunningIsKilledWithTheRunner) {
+  const std::string file = temp_path("on-event-grandchild");
+  std::filesystem::remove(file);
+  KillOnExit grandchild;
+  {
+    HookRunner runner;
+    deploy::HookSpec hook;
+    hook.command = {"sh", "-c", "sleep 30 & echo $! > '" + file + "'; wait"};
+    hook.timeout = 60s;
+    runner.notify(hook, "{}");
+    grandchild.pid = wait_for_pid_in(file);
+    ASSERT_GT(grandchild.pid, 0) << "the notification command never ran";
+  }
+  EXPECT_TRUE(becomes_gone(grandchild.pid)) << "sleep " << grandchild.pid << " survived";
+  std::filesystem::remove(file);
+}
+
 }  // namespace
 }  // namespace glidepath::controller
