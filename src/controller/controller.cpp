@@ -122,6 +122,9 @@ core::Result<std::optional<Deployment>> Controller::find(const std::string& id) 
 }
 
 core::Result<Deployment> Controller::create(const DeploymentRequest& request) {
+  if (!request.spec.empty() && request.spec.front() == '/' && deps_.prepare_spec) {
+    deps_.prepare_spec(request.spec);  // before the lock: see ControllerDeps::prepare_spec
+  }
   std::lock_guard lock(mutex_);
   const config::ServiceConfig* service = deps_.config->find_service(request.service);
   if (service == nullptr) {
@@ -435,6 +438,7 @@ core::Result<void> Controller::attach_spec(const std::string& service, const std
   if (auto loaded = contract::load_document_file(spec_path); !loaded) {
     return invalid("spec: " + loaded.error().message);
   }
+  if (deps_.prepare_spec) deps_.prepare_spec(spec_path);
   std::lock_guard lock(mutex_);
   const auto state = services_.find(service);
   deploy::DeployedVersion* added = nullptr;

@@ -65,6 +65,10 @@ struct ControllerDeps {
   metrics::SeriesRegistry* registry = nullptr;
   HookRunner* hooks = nullptr;
   IntentPublisher publish;
+  // Reads a version's OpenAPI document for routing before the controller takes its lock
+  // (a large one takes a second or more, and every tick waits on that lock). Null: the
+  // publisher reads it when it first publishes the version.
+  std::function<void(const std::string& spec_path)> prepare_spec;
   const core::Clock* clock = nullptr;
   std::string gateway_url;  // told to hooks: "http://127.0.0.1:8080"
   // Resolves a new version's upstream names before the deployment is accepted (bounded

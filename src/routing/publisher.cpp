@@ -75,6 +75,16 @@ void RoutingPublisher::attach(Sink sink) {
   sink_ = std::move(sink);
 }
 
+void RoutingPublisher::preload_spec(const std::string& path) {
+  {
+    std::lock_guard lock(mutex_);
+    if (path.empty() || specs_.count(path) != 0) return;
+  }
+  auto loaded = options_.specs(path);  // outside the lock: seconds for a large document
+  std::lock_guard lock(mutex_);
+  specs_.emplace(path, std::move(loaded));
+}
+
 std::shared_ptr<const access::OperationMatcher> RoutingPublisher::matcher(const std::string& path) {
   if (const auto found = specs_.find(path); found != specs_.end()) return found->second;
   return specs_[path] = options_.specs(path);

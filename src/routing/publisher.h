@@ -86,6 +86,12 @@ class RoutingPublisher {
   // A key was created or revoked: the table every worker checks keys against.
   core::Result<void> set_keys(std::shared_ptr<const access::KeyTable> keys);
 
+  // Reads the OpenAPI document at `path` into the matcher cache without holding the lock
+  // every publication takes, so a large document (a second or more to read) never delays
+  // another service's publication, a rollback's included. Later publications naming the
+  // path find it ready.
+  void preload_spec(const std::string& path);
+
   // The same routing again, with the names' current addresses (after a refresh changed
   // some): connections in flight keep theirs, new ones use the new addresses.
   core::Result<void> republish();

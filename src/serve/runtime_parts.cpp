@@ -64,6 +64,7 @@ core::Result<void> Runtime::Impl::start_controller(const std::string& gateway_ur
   deps.publish = [this](const std::string& service, const deploy::RoutingIntent& intent) {
     return publisher->set_intent(service, intent);
   };
+  deps.prepare_spec = [this](const std::string& path) { publisher->preload_spec(path); };
   deps.check_contract = [this](const std::string& service, const std::string& base_spec,
                                const std::string& revision_spec, deploy::ContractPolicy policy) {
     return controller::check_contract_async(*store, service, base_spec, revision_spec, policy,

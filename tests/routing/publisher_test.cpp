@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "config/loader.h"
 #include "metrics/series_registry.h"
 
@@ -50,6 +54,13 @@ class PublisherTest : public testing::Test {
     options.config = std::move(config);
     options.registry = &registry_;
     options.specs = [this](const std::string& path) {
+      if (path == kSlowSpec) {
+        // Stands in for a document that takes seconds to read; counted apart, as it is
+        // read on another thread.
+        ++slow_reads_;
+        if (slow_gate_.valid()) slow_gate_.wait();
+        return std::shared_ptr<const access::OperationMatcher>();
+      }
       ++spec_reads_[path];
       return std::shared_ptr<const access::OperationMatcher>();
     };
@@ -72,8 +83,32 @@ class PublisherTest : public testing::Test {
   std::unique_ptr<RoutingPublisher> publisher_;
   std::vector<std::shared_ptr<const gateway::Snapshot>> received_;
   std::map<std::string, int> spec_reads_;
+  static constexpr const char* kSlowSpec = "/specs/slow.yaml";
+  std::atomic<int> slow_reads_{0};
+  std::shared_future<void> slow_gate_;
   bool adopt_ = true;
 };
+
+TEST_F(PublisherTest, ASlowDocumentLoadsWithoutHoldingUpPublications) {
+  start(config_with(kV1, kBilling));
+  std::promise<void> release;
+  slow_gate_ = release.get_future().share();
+  std::thread loader([&] { publisher_->preload_spec(kSlowSpec); });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (slow_reads_ == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+  ASSERT_EQ(slow_reads_, 1) << "the loader never started reading";
+  // The read is still blocked: a publication (a rollback, say) goes through regardless.
+  EXPECT_TRUE(publisher_->set_intent("orders", canary("v2", 10)).ok());
+  EXPECT_EQ(received_.size(), 1u);
+  release.set_value();
+  loader.join();
+  // A deployment naming the document then finds it read.
+  deploy::RoutingIntent with_spec = canary("v2", 20);
+  with_spec.versions[0].spec_path = kSlowSpec;
+  ASSERT_TRUE(publisher_->set_intent("orders", with_spec).ok());
+  EXPECT_EQ(slow_reads_, 1);
+}
 
 TEST_F(PublisherTest, TheFirstSnapshotIsBuiltFromTheIntentsAndNotPublished) {
   start(config_with(kV1), {{"orders", canary("v2", 10)}});
