@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what `make bench` needs from Debian, and only what is missing: `dpkg -s` first,
-# `apt-get update` only when something must be installed. Idempotent.
+# `apt-get update` only when something must be installed. Idempotent. (openssl: the TLS
+# rounds make their ECDSA certificate with its CLI.)
 #
 # The Debian nginx and haproxy packages start system services on install; the benchmark
 # runs its own instances with its own config files, so those services are stopped and
 # left disabled here (a running system nginx would hold port 80 and compete for CPU).
 set -euo pipefail
 
-packages=(nginx-light haproxy wrk nghttp2-client procps util-linux curl python3)
+packages=(nginx-light haproxy wrk nghttp2-client openssl procps util-linux curl python3)
 # nginx-light is enough (no extra modules); any installed nginx flavour will do.
 has_nginx=0
 command -v nginx >/dev/null 2>&1 && has_nginx=1
