@@ -330,6 +330,29 @@ class RetryBudget:
             self.left -= time.time() - started
 
 
+def rotation(s: Settings, procs: Processes, names: list[str], label: str, load_during: list[float],
+             measure, describe) -> tuple[list, int]:
+    """ROUNDS rounds of measure(name, index) over the targets in rotation (a, b, c, a, b, c,
+    ...), so that a slow drift of the machine touches every target alike; one phase, with its
+    own retry budget. Returns the rounds and how many were run again."""
+    retry = RetryBudget(s)
+    rounds = []
+    for index in range(1, s.rounds + 1):
+        for name in names:
+            procs.check_alive()
+            r = retry.run(lambda: measure(name, index), f"{label} {index} {name}")
+            rounds.append(r)
+            load_during.append(r.load)
+            log(f"{label} {index} {name}: {describe(r)}")
+    return rounds, retry.retries
+
+
+def throughput_line(r: ThroughputRound, unit: str = "req") -> str:
+    return (f"{r.rps:,.0f} {unit}/s, CPU {fmt(r.cpu_us_per_req, 2)} µs/{unit}, proxy "
+            f"{fmt(r.proxy_cpu_pct, 0)}%, core busy {r.core_busy}, upstream conns {r.upstream_conns}, "
+            f"others {r.others_pct:.0f}% of a core, errors {r.errors}, load {r.load:.2f}")
+
+
 # ---- configs ------------------------------------------------------------------------------
 
 
@@ -566,6 +589,7 @@ class Target:
     port: int
     pids: list[int] = field(default_factory=list)  # the proxy's processes; empty for direct
     headers: dict[str, str] = field(default_factory=dict)  # sent with every request (the API key)
+    scheme: str = "http"  # "https": a TLS listener of the proxy (the same processes as its plain one)
     sent: int = 0  # requests counted as answered by wrk/h2load/the split check (h2load's warm-ups not)
 
 
@@ -625,9 +649,10 @@ def header_args(headers: dict[str, str]) -> list[str]:
     return [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
 
 
-def wrk_argv(s: Settings, port: int, seconds: int, headers: dict[str, str] | None = None) -> list[str]:
+def wrk_argv(s: Settings, port: int, seconds: int, headers: dict[str, str] | None = None,
+             scheme: str = "http") -> list[str]:
     return s.pinned(s.load_cpu) + ["wrk", "-t1", f"-c{s.connections}", f"-d{seconds}s",
-            "--latency"] + header_args(headers or {}) + [f"http://127.0.0.1:{port}/"]
+            "--latency"] + header_args(headers or {}) + [f"{scheme}://127.0.0.1:{port}/"]
 
 
 def parse_wrk(out: str) -> tuple[float, int, int, int]:
@@ -652,11 +677,11 @@ def upstream_accepts(status_port: int) -> int:
 
 def throughput_round(s: Settings, t: Target, index: int, status_port: int,
                      ours: list[int]) -> ThroughputRound:
-    t.sent += parse_wrk(run_cmd(wrk_argv(s, t.port, s.warmup, t.headers), s.warmup + 30))[1]
+    t.sent += parse_wrk(run_cmd(wrk_argv(s, t.port, s.warmup, t.headers, t.scheme), s.warmup + 30))[1]
     ticks0, cores0, accepts0 = cpu_ticks(t.pids), core_times(), upstream_accepts(status_port)
     others = OthersMeter(ours)
     started = time.time()
-    out = run_cmd(wrk_argv(s, t.port, s.duration, t.headers), s.duration + 60)
+    out = run_cmd(wrk_argv(s, t.port, s.duration, t.headers, t.scheme), s.duration + 60)
     elapsed = time.time() - started
     others_pct = others.pct()
     ticks1, cores1, accepts1 = cpu_ticks(t.pids), core_times(), upstream_accepts(status_port)
@@ -1292,39 +1317,23 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
             raise RuntimeError(f"{name} does not answer 200 with the upstream's body: {c}")
 
     idle = wait_until_idle(s, s.wait_idle)
-    retry = RetryBudget(s)
     log(f"machine {idle[1]:.0f}% busy, load {idle[2]:.2f}: measuring")
     load_during = [loadavg()]
 
-    throughput: list[ThroughputRound] = []
-    for index in range(1, s.rounds + 1):
-        for name in TARGETS:
-            procs.check_alive()
-            r = retry.run(lambda: throughput_round(s, targets[name], index, status_port, ours),
-                          f"round {index} {name}")
-            throughput.append(r)
-            load_during.append(r.load)
-            log(f"round {index} {name}: {r.rps:,.0f} req/s, CPU {fmt(r.cpu_us_per_req, 2)} µs/req, "
-                f"proxy {fmt(r.proxy_cpu_pct, 0)}%, core busy {r.core_busy}, upstream conns "
-                f"{r.upstream_conns}, others {r.others_pct:.0f}% of a core, errors {r.errors}, "
-                f"load {r.load:.2f}")
+    throughput, retried = rotation(
+        s, procs, TARGETS, "round", load_during,
+        lambda name, index: throughput_round(s, targets[name], index, status_port, ours),
+        throughput_line)
 
     slowest = min(median([r.rps for r in usable(throughput, name)]) for name in PROXIES)
     rate = max(s.connections, int(slowest / 2) // s.connections * s.connections)
     log(f"fixed rate for latency: {rate:,} req/s (half of {slowest:,.0f})")
-    latency: list[LatencyRound] = []
-    retried_throughput = retry.retries
-    retry = RetryBudget(s)
-    for index in range(1, s.rounds + 1):
-        for name in TARGETS:
-            procs.check_alive()
-            r = retry.run(lambda: latency_round(s, targets[name], index, rate, tmp, ours),
-                          f"latency {index} {name}")
-            latency.append(r)
-            load_during.append(r.load)
-            log(f"latency {index} {name}: p50 {r.p50_ms:.3f} ms, p99 {r.p99_ms:.3f} ms, "
-                f"{r.samples} samples, {r.achieved_rps:,.0f} req/s, CPU {fmt(r.cpu_us_per_req, 2)} "
-                f"µs/req, others {r.others_pct:.0f}% of a core, errors {r.errors}")
+    latency, retried_latency = rotation(
+        s, procs, TARGETS, "latency", load_during,
+        lambda name, index: latency_round(s, targets[name], index, rate, tmp, ours),
+        lambda r: f"p50 {r.p50_ms:.3f} ms, p99 {r.p99_ms:.3f} ms, {r.samples} samples, "
+                  f"{r.achieved_rps:,.0f} req/s, CPU {fmt(r.cpu_us_per_req, 2)} µs/req, "
+                  f"others {r.others_pct:.0f}% of a core, errors {r.errors}")
 
     usage = recorded_usage(keys_admin, targets[KEYED])
 
@@ -1351,7 +1360,7 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
         .replace(":0/", ":PORT/") + f"   # {KEYED}",
     ]
     results = Results(s, facts, idle, split, throughput, latency, rate, syscalls,
-                      load_during, commands, retried_throughput + retry.retries, usage)
+                      load_during, commands, retried + retried_latency, usage)
     text = section(results)
     print(text)
     if s.write_docs:
