@@ -356,6 +356,31 @@ def throughput_line(r: ThroughputRound, unit: str = "req") -> str:
 # ---- configs ------------------------------------------------------------------------------
 
 
+@dataclass
+class Certificate:
+    cert: str  # PEM certificate (nginx, Glidepath)
+    key: str   # its PEM private key
+    pem: str   # both in one file (HAProxy's `crt`)
+    command: str  # how it was made, for the report
+
+
+def make_certificate(tmp: str) -> Certificate:
+    """A self-signed ECDSA P-256 certificate for localhost and 127.0.0.1, made afresh in the
+    temp dir, that every TLS listener serves: one key type for all, since the signature in
+    each full handshake is a large part of its cost (P-256 signs far faster than RSA-2048)."""
+    cert, key, pem = (os.path.join(tmp, name) for name in ("tls-cert.pem", "tls-key.pem", "tls.pem"))
+    argv = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert]
+    run_cmd(argv, 30)
+    with open(pem, "w") as out:
+        for part in (cert, key):
+            with open(part) as f:
+                out.write(f.read())
+    command = shlex.join(argv).replace(tmp + "/", "")
+    return Certificate(cert, key, pem, command)
+
+
 def body_for(version: str, size: int) -> str:
     head = f"{version} glidepath-bench upstream "
     return head + "x" * (size - len(head) - 1) + "\n"
@@ -395,9 +420,28 @@ def upstream_nginx_conf(tmp: str, p1: int, p2: int, status_port: int, size: int)
 """
 
 
-def proxy_nginx_conf(tmp: str, port: int, p1: int, p2: int) -> str:
+def proxy_nginx_conf(tmp: str, port: int, p1: int, p2: int, tls: Certificate | None = None,
+                     tls_port: int = 0) -> str:
     # The same work Glidepath does per request (SPEC section 4): a weighted version choice,
     # X-Forwarded-For/-Proto, a generated X-Request-Id, the version in a response header.
+    # With `tls`, a second server block does the same work behind TLS ($scheme is https there).
+    location = """    location / {
+      proxy_pass http://$version;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Request-Id $request_id;
+      add_header X-Glidepath-Version $version always;
+    }"""
+    tls_server = "" if tls is None else f"""  server {{
+    listen 127.0.0.1:{tls_port} ssl backlog=4096;
+    ssl_certificate {tls.cert};
+    ssl_certificate_key {tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+{location}
+  }}
+"""
     return nginx_common(tmp, "nginx") + f"""http {{
   access_log off;
 {nginx_temp_paths(tmp, "nginx")}
@@ -408,21 +452,29 @@ def proxy_nginx_conf(tmp: str, port: int, p1: int, p2: int) -> str:
   upstream v2 {{ server 127.0.0.1:{p2}; keepalive 64; keepalive_requests 1000000; keepalive_timeout 75s; }}
   server {{
     listen 127.0.0.1:{port} backlog=4096;
-    location / {{
-      proxy_pass http://$version;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Request-Id $request_id;
-      add_header X-Glidepath-Version $version always;
-    }}
+{location}
   }}
-}}
+{tls_server}}}
 """
 
 
-def haproxy_conf(tmp: str, port: int, p1: int, p2: int) -> str:
+def haproxy_frontend(name: str, bind: str, proto: str) -> str:
+    return f"""frontend {name}
+  bind {bind}
+  unique-id-format %[uuid()]
+  http-request set-header X-Request-Id %[unique-id]
+  http-request set-header X-Forwarded-Proto {proto}
+  option forwardfor
+  default_backend versions
+"""
+
+
+def haproxy_conf(tmp: str, port: int, p1: int, p2: int, tls: Certificate | None = None,
+                 tls_port: int = 0) -> str:
+    # With `tls`, a second frontend does the same work behind TLS; HAProxy takes the
+    # certificate and its key from one PEM file.
+    tls_frontend = "" if tls is None else "\n" + haproxy_frontend(
+        "bench-tls", f"127.0.0.1:{tls_port} ssl crt {tls.pem} ssl-min-ver TLSv1.2 alpn http/1.1", "https")
     return f"""global
   nbthread 1
   maxconn 8000
@@ -437,14 +489,7 @@ defaults
   timeout server 75s
   timeout http-keep-alive 75s
 
-frontend bench
-  bind 127.0.0.1:{port}
-  unique-id-format %[uuid()]
-  http-request set-header X-Request-Id %[unique-id]
-  http-request set-header X-Forwarded-Proto http
-  option forwardfor
-  default_backend versions
-
+{haproxy_frontend("bench", f"127.0.0.1:{port}", "http")}{tls_frontend}
 backend versions
   balance roundrobin
   http-response set-header X-Glidepath-Version %[srv_name]
@@ -454,11 +499,15 @@ backend versions
 
 
 def glidepath_conf(tmp: str, port: int, admin_port: int, p1: int, p2: int, keys: bool = False,
-                   store: str = "") -> str:
+                   store: str = "", tls: Certificate | None = None, tls_port: int = 0) -> str:
     # With keys: the same service, but every request needs a valid key (SPEC section 5),
     # its usage is recorded per consumer, and the version choice is sticky per key.
+    # With `tls`: a second listener, with TLS, served by the same worker (docs/CONFIG.md, TLS).
     store = store or ("glidepath-keys" if keys else "glidepath")
-    return f"""gateway: {{listen: 127.0.0.1:{port}, workers: 1}}
+    listeners = "" if tls is None else (
+        f", listeners: [{{listen: 127.0.0.1:{tls_port}, "
+        f"tls: {{certificates: [{{cert: {tls.cert}, key: {tls.key}}}]}}}}]")
+    return f"""gateway: {{listen: 127.0.0.1:{port}, workers: 1{listeners}}}
 admin: {{listen: 127.0.0.1:{admin_port}}}
 store: sqlite:{tmp}/{store}.db
 services:
