@@ -16,6 +16,15 @@ standard library only. What it does, in order:
      nginx, haproxy, glidepath, glidepath+keys, direct, ...), with a warm-up before each
      round; the proxy's CPU time comes from /proc/PID/stat (utime+stime) over the measured
      window;
+  3b. TLS (unless TLS=0): nginx, HAProxy and Glidepath also listen with TLS, all with one
+     self-signed ECDSA P-256 certificate made at startup with the openssl CLI (targets
+     nginx-tls, haproxy-tls, glidepath-tls: the same processes as the plain ones). After
+     their split check, and a check on a probe listener of the upstream that the
+     new-connection client does full handshakes, two more phases in rotation: keep-alive
+     rounds of `wrk -t1 -c50 https://...`, then rounds of new connections, one request
+     each with a full handshake, started at TLS_NEW_RATE per second by
+     `h2load --h1 -n N -c N -r ...` (wrk and h2load's own reconnections resume sessions);
+     each reported against nginx-tls;
   4. latency: rounds of `h2load --h1 --rps` at a fixed rate of half the slowest proxy's
      median throughput, p50/p99 from h2load's per-request log;
   5. checks that glidepath+keys recorded the key's usage (GET /v1/consumers: consumer
@@ -23,7 +32,9 @@ standard library only. What it does, in order:
   6. syscalls per request of each proxy under the same load (`perf stat` tracepoint
      counters, which cost little), at max throughput and at the fixed rate;
   7. prints Markdown and replaces the proxy section of docs/BENCHMARKS.md; the cost of
-     keys is glidepath+keys against glidepath in CPU per request (target: under 5 %).
+     keys is glidepath+keys against glidepath in CPU per request (target: under 5 %); the
+     TLS rows are set against issue 14's targets (CPU per request and throughput against
+     nginx's, and new connections per second as the capacity of one core).
 
 The proxies run on core PROXY_CPU (one worker each), wrk/h2load and the upstream nginx on
 core LOAD_CPU. Environment knobs: the Settings class and bench/README.md.
@@ -41,6 +52,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -60,6 +72,10 @@ BASELINE = "glidepath-base"       # BASELINE=path: another build, measured along
 KEY_HEADER = "X-Api-Key"
 KEY_CONSUMER = {"consumer": "bench", "contact": "bench@example.com"}
 KEYS_TARGET_PCT = 5.0             # issue 5: keys may cost under 5 % of CPU per request
+# The TLS phase's targets: each proxy's TLS listener, served by the same processes as its
+# plain one (Glidepath with API keys and the baseline build have none).
+TLS_TARGETS = {"nginx-tls": "nginx", "haproxy-tls": "haproxy", "glidepath-tls": "glidepath"}
+NEW_PERIOD_MS = 10                # h2load starts new connections in a batch this often
 
 
 def env_int(name: str, default: int) -> int:
@@ -103,6 +119,15 @@ class Settings:
         # is spent it is kept and marked "disturbed".
         self.max_others_pct = env_float("MAX_OTHERS_PCT", 25.0)
         self.retry_budget = env_int("RETRY_BUDGET", 0 if q else 120)
+        # The TLS phase (issue 14), after the plain throughput rounds: the same rounds against
+        # each proxy's TLS listener, keep-alive (wrk over https) and one full handshake per
+        # request (h2load). TLS=0 skips it.
+        self.tls = env_int("TLS", 1)
+        # New TLS connections are offered at this rate (connections/s). The client's half of a
+        # full handshake costs more CPU than the server's, so the load core cannot drive a
+        # proxy to its limit; each proxy gets the same rate instead, and CPU per connection is
+        # the comparison. Keep it below what the load core sustains (see 'connections/s').
+        self.tls_new_rate = env_int("TLS_NEW_RATE", 1000)
         self.write_docs = env_int("WRITE_DOCS", 0 if q else 1)
         self.hold = env_int("HOLD", 0)  # 1: start everything, print ports/PIDs, wait for ^C
         self.glidepath = os.environ.get("GLIDEPATH", os.path.join(ROOT, "build", "glidepath"))
@@ -126,7 +151,8 @@ class Settings:
 
     def described(self) -> str:
         keys = ["QUICK", "ROUNDS", "DURATION", "WARMUP", "LATENCY_DURATION", "CONNECTIONS",
-                "SYSCALLS", "PROXY_CPU", "LOAD_CPU", "NICE", "WAIT_IDLE", "GLIDEPATH", "BASELINE"]
+                "SYSCALLS", "PROXY_CPU", "LOAD_CPU", "NICE", "WAIT_IDLE", "TLS", "TLS_NEW_RATE",
+                "GLIDEPATH", "BASELINE"]
         set_env = [f"{k}={shlex.quote(os.environ[k])}" for k in keys if os.environ.get(k)]
         return " ".join(set_env + ["bench/proxy/run.sh"])
 
@@ -405,7 +431,14 @@ def nginx_temp_paths(tmp: str, name: str) -> str:
                      for kind in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
 
 
-def upstream_nginx_conf(tmp: str, p1: int, p2: int, status_port: int, size: int) -> str:
+def upstream_nginx_conf(tmp: str, p1: int, p2: int, status_port: int, size: int,
+                        tls: Certificate | None = None, probe_port: int = 0) -> str:
+    # With `tls`: a probe listener that logs whether each TLS connection resumed a session,
+    # to check that the new-connection rounds' client does full handshakes (check_resumption).
+    probe = "" if tls is None else f"""  log_format resumption "$ssl_session_reused";
+  server {{ listen 127.0.0.1:{probe_port} ssl; ssl_certificate {tls.cert}; ssl_certificate_key {tls.key};
+           access_log {tmp}/resumption.log resumption; location / {{ return 200 "probe\\n"; }} }}
+"""
     return nginx_common(tmp, "upstream") + f"""http {{
   access_log off;
 {nginx_temp_paths(tmp, "upstream")}
@@ -416,7 +449,7 @@ def upstream_nginx_conf(tmp: str, p1: int, p2: int, status_port: int, size: int)
   server {{ listen 127.0.0.1:{p2} backlog=4096; location / {{ return 200 "{body_for("v2", size).strip()}\\n"; }} }}
   # accepted-connection counter: shows whether the proxies reuse upstream connections
   server {{ listen 127.0.0.1:{status_port}; location / {{ stub_status; }} }}
-}}
+{probe}}}
 """
 
 
@@ -639,6 +672,8 @@ class Target:
     pids: list[int] = field(default_factory=list)  # the proxy's processes; empty for direct
     headers: dict[str, str] = field(default_factory=dict)  # sent with every request (the API key)
     scheme: str = "http"  # "https": a TLS listener of the proxy (the same processes as its plain one)
+    cafile: str = ""      # https: the one certificate the checks trust
+    handshakes: dict[str, str] = field(default_factory=dict)  # https: client → what it negotiated
     sent: int = 0  # requests counted as answered by wrk/h2load/the split check (h2load's warm-ups not)
 
 
@@ -760,6 +795,105 @@ def h2load_argv(s: Settings, port: int, rate: int, seconds: int, warmup: int,
     return argv + header_args(headers or {}) + [f"http://127.0.0.1:{port}/"]
 
 
+def parse_h2load(out: str) -> dict:
+    """h2load's counts (done, succeeded, failed, errored, timeout, non2xx), its rate (rps:
+    requests done ÷ the time from the first connection to the last answer) and, over TLS,
+    what the first connection negotiated (handshake)."""
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
+    h = dict(zip(["done", "succeeded", "failed", "errored", "timeout"], map(int, m.groups()[2:])))
+    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    h["non2xx"] = int(m.group(2)) + int(m.group(3)) + int(m.group(4))
+    m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+    h["rps"] = float(m.group(1)) if m else float("nan")
+    tls = [re.search(rf"^{label}: (.+)$", out, re.M) for label in ("TLS Protocol", "Cipher", "Server Temp Key")]
+    h["handshake"] = ", ".join(m.group(1).strip() for m in tls if m)
+    return h
+
+
+def new_connections_argv(s: Settings, port: int, connections: int) -> list[str]:
+    """One request on each of `connections` new TLS connections, started at TLS_NEW_RATE per
+    second. h2load makes a client per connection (-n = -c: one request each), and each
+    client opens its connection with a fresh TLS object that holds no session, so every
+    handshake is a full one; a client that reconnects (wrk's, or h2load's own after
+    `Connection: close`) resumes its session instead (check_resumption)."""
+    per_batch = max(1, round(s.tls_new_rate * NEW_PERIOD_MS / 1000))
+    connections = max(connections, per_batch)
+    return s.pinned(s.load_cpu) + ["h2load", "--h1", "-t1", f"-n{connections}", f"-c{connections}",
+            f"-r{per_batch}", f"--rate-period={NEW_PERIOD_MS}ms", f"https://127.0.0.1:{port}/"]
+
+
+def new_connections_round(s: Settings, t: Target, index: int, status_port: int,
+                          ours: list[int]) -> ThroughputRound:
+    """A round of new TLS connections (new_connections_argv) for DURATION s after a WARMUP s
+    run, measured like a throughput round: the proxy's CPU over h2load's run ÷ connections
+    (one request each)."""
+    warmup = parse_h2load(run_cmd(new_connections_argv(s, t.port, s.tls_new_rate * s.warmup),
+                                  s.warmup * 5 + 30))
+    t.sent += warmup["done"]
+    ticks0, cores0, accepts0 = cpu_ticks(t.pids), core_times(), upstream_accepts(status_port)
+    others = OthersMeter(ours)
+    started = time.time()
+    out = run_cmd(new_connections_argv(s, t.port, s.tls_new_rate * s.duration), s.duration * 5 + 60)
+    elapsed = time.time() - started
+    others_pct = others.pct()
+    ticks1, cores1, accepts1 = cpu_ticks(t.pids), core_times(), upstream_accepts(status_port)
+    h = parse_h2load(out)
+    t.sent += h["done"]
+    t.handshakes["h2load"] = h["handshake"]
+    if h["rps"] < 0.9 * s.tls_new_rate:
+        log(f"{t.name}: {h['rps']:,.0f} new connections/s of the {s.tls_new_rate:,} offered: the "
+            "load core did not keep up (a busy machine, or TLS_NEW_RATE too high for it)")
+    cpu_seconds = (ticks1 - ticks0) / CLK_TCK
+    return ThroughputRound(
+        target=t.name, index=index, rps=h["rps"], requests=h["done"],
+        cpu_us_per_req=cpu_seconds * 1e6 / h["done"] if h["done"] else None,
+        proxy_cpu_pct=100.0 * cpu_seconds / elapsed,
+        core_busy={c: busy_pct(cores0, cores1, f"cpu{c}") for c in (s.proxy_cpu, s.load_cpu)},
+        others_pct=others_pct, upstream_conns=accepts1 - accepts0 - 1,
+        non2xx=h["non2xx"], socket_errors=h["errored"] + h["timeout"], load=loadavg())
+
+
+def check_resumption(s: Settings, tmp: str, probe_port: int) -> dict[str, tuple[int, int]]:
+    """Whether each client resumes TLS sessions, on the upstream's probe listener (which logs
+    $ssl_session_reused): (resumed, connections) for wrk with `Connection: close` (for the
+    report: why it is not the new-connection client) and for the new-connection rounds'
+    h2load command, which must resume none, else those rounds would not be full handshakes."""
+    path = os.path.join(tmp, "resumption.log")
+
+    def resumed(argv: list[str]) -> tuple[int, int]:
+        start = os.path.getsize(path) if os.path.exists(path) else 0
+        run_cmd(argv, 60)
+        time.sleep(0.2)
+        with open(path) as f:
+            f.seek(start)
+            marks = f.read().split()
+        return marks.count("r"), len(marks)
+
+    found = {
+        "wrk": resumed(wrk_argv(s, probe_port, 1, {"Connection": "close"}, "https")),
+        "h2load": resumed(new_connections_argv(s, probe_port, 200)),
+    }
+    for client, (reused, total) in found.items():
+        log(f"TLS resumption probe: {client} resumed {reused} of {total} connections")
+    if found["h2load"][0] or not found["h2load"][1]:
+        raise RuntimeError(f"the new-connection command resumed {found['h2load'][0]} of "
+                           f"{found['h2load'][1]} TLS sessions on the probe: its rounds would not "
+                           "measure full handshakes")
+    return found
+
+
+def negotiated(port: int) -> str:
+    """What a client with OpenSSL's defaults (as wrk's) negotiates with the listener:
+    protocol, cipher, key exchange group, and the certificate's signature type."""
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-brief"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=30)
+    found = [re.search(rf"^{label}: (.+)$", r.stdout, re.M)
+             for label in ("Protocol version", "Ciphersuite", "Server Temp Key", "Signature type")]
+    return ", ".join(m.group(1).strip() for m in found if m) or "unknown"
+
+
 def percentile(sorted_values: list[int], p: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -785,14 +919,10 @@ def latency_round(s: Settings, t: Target, index: int, rate: int, tmp: str,
     others_pct = others.pct()
     if h2load.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({h2load.returncode}):\n{out[-2000:]}")
-    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
-                  r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
-    done, failed = int(m.group(3)), int(m.group(5)) + int(m.group(6)) + int(m.group(7))
+    h = parse_h2load(out)
+    done, failed = h["done"], h["failed"] + h["errored"] + h["timeout"]
     t.sent += done
-    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
-    non2xx = int(m.group(2)) + int(m.group(3)) + int(m.group(4))
-    m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
-    achieved = float(m.group(1)) if m else float("nan")
+    non2xx, achieved = h["non2xx"], h["rps"]
     durations = []
     with open(log_file) as f:
         for line in f:
@@ -809,10 +939,19 @@ def latency_round(s: Settings, t: Target, index: int, rate: int, tmp: str,
         others_pct=others_pct, failed=failed, non2xx=non2xx, load=loadavg())
 
 
+def connection(t: Target, timeout: float = 5) -> http.client.HTTPConnection:
+    """A client connection to the target; over TLS, one that trusts only the benchmark's
+    certificate and checks it names 127.0.0.1, so a listener serving another one fails."""
+    if t.scheme == "https":
+        return http.client.HTTPSConnection("127.0.0.1", t.port, timeout=timeout,
+                                           context=ssl.create_default_context(cafile=t.cafile))
+    return http.client.HTTPConnection("127.0.0.1", t.port, timeout=timeout)
+
+
 def split_check(t: Target, samples: int) -> dict:
     """Counts which version answered, by body, over `samples` keep-alive requests."""
     counts = {"v1": 0, "v2": 0, "other": 0, "non200": 0}
-    conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=5)
+    conn = connection(t)
     for _ in range(samples):
         conn.request("GET", "/split-check", headers=t.headers)
         response = conn.getresponse()
@@ -965,6 +1104,7 @@ def machine_facts(s: Settings) -> dict[str, str]:
         "haproxy": version_of(["haproxy", "-v"], r"version (\S+)"),
         "wrk": version_of(["wrk", "-v"], r"wrk (\S+)"),
         "h2load": version_of(["h2load", "--version"], r"nghttp2/(\S+)"),
+        "openssl": version_of(["openssl", "version"], r"OpenSSL (\S+)"),
         "glidepath": commit[:12] + (f" + uncommitted changes in {len(dirty)} source paths"
                                     if dirty else ""),
         "build": build_type,
@@ -986,21 +1126,73 @@ class Results:
     commands: list[str]
     retries: int
     usage: dict  # what glidepath+keys recorded for the key's consumer (recorded_usage)
+    tls: TlsResults | None = None  # None with TLS=0
+
+
+@dataclass
+class TlsResults:
+    certificate: str                   # the openssl command that made it
+    keepalive: list[ThroughputRound]   # wrk over https
+    new: list[ThroughputRound]         # one request per new connection (connections, not requests)
+    rate: int                          # new connections offered per second
+    handshakes: dict[str, dict[str, str]]  # target → client → what it negotiated
+    resumption: dict[str, tuple[int, int]]  # client → (resumed, connections) on the probe
+
+
+@dataclass
+class Unit:
+    """How a throughput table names what it counts: requests, or new connections."""
+    rate: str   # column: "requests/s"
+    each: str   # "request": CPU µs per this
+    short: str  # capacity column: "req/s"
+
+
+REQUESTS = Unit("requests/s", "request", "req/s")
+CONNECTIONS = Unit("connections/s", "connection", "connections/s")
+
+
+def throughput_medians(rounds: list[ThroughputRound], names: list[str]) -> dict[str, dict]:
+    """Per target, the medians over its usable rounds."""
+    tp: dict[str, dict] = {}
+    for name in names:
+        mine = usable(rounds, name)
+        tp[name] = {
+            "rps": median([r.rps for r in mine]),
+            "cpu": median([r.cpu_us_per_req for r in mine]),
+            "pct": median([r.proxy_cpu_pct for r in mine]),
+            "errors": [r.index for r in mine if r.errors],
+            "n": len(mine),
+        }
+        tp[name]["used"] = ", ".join(str(r.index) for r in mine)
+    return tp
+
+
+def flag(indexes: list[int]) -> str:
+    return "0" if not indexes else "⚠ round " + ", ".join(str(i) for i in indexes)
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "**missed**")
+
+
+def throughput_table(tp: dict[str, dict], names: list[str], base: str, unit: Unit) -> list[str]:
+    """Medians per target with × `base` (nginx, or nginx-tls) and the capacity of one core."""
+    lines = [f"| target | {unit.rate} | × nginx | proxy CPU µs/{unit.each} | × nginx | capacity of one "
+             f"core, {unit.short} | proxy CPU % of a core | rounds used | rounds with errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    n = tp[base]
+    for name in names:
+        t = tp[name]
+        capacity = 1e6 / t["cpu"] if t["cpu"] else None
+        lines.append(f"| {name} | {fmt(t['rps'], 0)} | {ratio(t['rps'], n['rps'])} | {fmt(t['cpu'], 2)} | "
+                     f"{ratio(t['cpu'], n['cpu'])} | {fmt(capacity, 0)} | {fmt(t['pct'], 0)} | {t['used']} | "
+                     f"{flag(t['errors'])} |")
+    return lines
 
 
 def summary(results: Results) -> str:
     s = results.settings
-    tp: dict[str, dict] = {}
-    for name in TARGETS:
-        rounds = usable(results.throughput, name)
-        tp[name] = {
-            "rps": median([r.rps for r in rounds]),
-            "cpu": median([r.cpu_us_per_req for r in rounds]),
-            "pct": median([r.proxy_cpu_pct for r in rounds]),
-            "errors": [r.index for r in rounds if r.errors],
-            "n": len(rounds),
-        }
-        tp[name]["used"] = ", ".join(str(r.index) for r in rounds)
+    tp = throughput_medians(results.throughput, TARGETS)
     lat: dict[str, dict] = {}
     for name in TARGETS:
         rounds = usable(results.latency, name)
@@ -1016,22 +1208,11 @@ def summary(results: Results) -> str:
         p99 = lat[name]["p99"]
         lat[name]["added"] = None if p99 is None or direct_p99 is None else p99 - direct_p99
 
-    def flag(indexes: list[int]) -> str:
-        return "0" if not indexes else "⚠ round " + ", ".join(str(i) for i in indexes)
-
     lines = []
     lines.append(f"Max throughput: `wrk -t1 -c{s.connections}`, {s.duration} s per round after a "
                  f"{s.warmup} s warm-up, median of {s.rounds} round(s) per target, targets in rotation; rounds disturbed by other processes (◦ below) are left out of the median when a target has undisturbed ones.")
     lines.append("")
-    lines.append("| target | requests/s | × nginx | proxy CPU µs/request | × nginx | capacity of one core, req/s | proxy CPU % of a core | rounds used | rounds with errors |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
-    n = tp["nginx"]
-    for name in TARGETS:
-        t = tp[name]
-        capacity = 1e6 / t["cpu"] if t["cpu"] else None
-        lines.append(f"| {name} | {fmt(t['rps'], 0)} | {ratio(t['rps'], n['rps'])} | {fmt(t['cpu'], 2)} | "
-                     f"{ratio(t['cpu'], n['cpu'])} | {fmt(capacity, 0)} | {fmt(t['pct'], 0)} | {t['used']} | "
-                     f"{flag(t['errors'])} |")
+    lines.extend(throughput_table(tp, TARGETS, "nginx", REQUESTS))
     lines.append("")
     lines.append("Capacity of one core = 10⁶ ÷ CPU µs per request: the throughput the proxy would reach "
                  "with its core to itself. Measured requests/s is reached only when the proxy's CPU % is "
@@ -1056,10 +1237,6 @@ def summary(results: Results) -> str:
     lines.append("")
     g, n = tp["glidepath"], tp["nginx"]
     gl, nl = lat["glidepath"], lat["nginx"]
-
-    def verdict(ok: bool | None) -> str:
-        return "—" if ok is None else ("met" if ok else "**missed**")
-
     cpu_ratio = g["cpu"] / n["cpu"] if g["cpu"] and n["cpu"] else None
     rps_ratio = g["rps"] / n["rps"] if g["rps"] and n["rps"] else None
     lines.append("Glidepath against the targets (reported, not asserted):")
@@ -1079,6 +1256,87 @@ def summary(results: Results) -> str:
                  f"{verdict(None if cost['pct'] is None else cost['pct'] < KEYS_TARGET_PCT)} |")
     lines.append("")
     lines.append(keys_line(results, tp, lat))
+    return "\n".join(lines)
+
+
+def tls_summary(results: Results) -> str:
+    """The TLS tables: keep-alive requests and new connections, each proxy against nginx."""
+    s, tls = results.settings, results.tls
+    names = list(TLS_TARGETS)
+    keepalive = throughput_medians(tls.keepalive, names)
+    new = throughput_medians(tls.new, names)
+    command = shlex.join(new_connections_argv(s, 0, tls.rate * s.duration)[len(s.pinned(s.load_cpu)):])
+    lines = [f"TLS: each proxy also listens with TLS (targets {', '.join(names)}: the same processes, "
+             "one worker each, and the same per-request work as nginx, haproxy and glidepath above, "
+             "with X-Forwarded-Proto https), all with one self-signed ECDSA P-256 certificate made for "
+             f"the run (`{tls.certificate}`), TLS 1.2 and 1.3, session tickets on (each proxy's "
+             "defaults; nginx `listen ... ssl` with `ssl_protocols TLSv1.2 TLSv1.3`, HAProxy `bind ... "
+             "ssl crt` with `ssl-min-ver TLSv1.2`, Glidepath a `gateway.listeners` entry with `tls`). "
+             "Negotiated:", ""]
+    lines.append("| target | with OpenSSL's defaults (wrk's): protocol, cipher, key exchange, signature | "
+                 "h2load (new connections): protocol, cipher, key exchange |")
+    lines.append("|---|---|---|")
+    for name in names:
+        h = tls.handshakes.get(name, {})
+        lines.append(f"| {name} | {h.get('openssl', '—')} | {h.get('h2load', '—')} |")
+    lines.append("")
+    lines.append(f"TLS keep-alive requests: `wrk -t1 -c{s.connections} https://…`, {s.duration} s per round "
+                 f"after a {s.warmup} s warm-up, median of {s.rounds} round(s) per target, in rotation "
+                 f"after the plain rounds (the {s.connections} handshakes that open a run are a negligible "
+                 "share of its requests); × nginx is against nginx-tls here and below.")
+    lines.append("")
+    lines.extend(throughput_table(keepalive, names, "nginx-tls", REQUESTS))
+    lines.append("")
+    wrk_resumed, wrk_total = tls.resumption.get("wrk", (0, 0))
+    h2_resumed, h2_total = tls.resumption.get("h2load", (0, 0))
+    lines.append(f"New TLS connections: one request per connection, each with a full handshake: "
+                 f"`{command.replace(':0/', ':PORT/')}` starts {tls.rate:,} connections/s for {s.duration} s (after a "
+                 f"{s.warmup} s warm-up run), each from its own h2load client, which holds no session to "
+                 "resume, sends one request and closes. Clients that reconnect resume their session "
+                 "instead (a probe listener that logs `$ssl_session_reused` saw wrk with `Connection: "
+                 f"close` resume {wrk_resumed:,} of {wrk_total:,} connections in this run, and the "
+                 f"command above {h2_resumed:,} of {h2_total:,}). The client's half of a full handshake "
+                 "costs more CPU than the server's, so one load core cannot drive a proxy to its "
+                 "limit: every proxy gets the same offered rate, connections/s says whether it kept "
+                 "up, and CPU per connection (and the capacity of one core, 10⁶ ÷ CPU µs per "
+                 "connection) is the comparison. Each connection's request is proxied as above.")
+    lines.append("")
+    lines.extend(throughput_table(new, names, "nginx-tls", CONNECTIONS))
+    lines.append("")
+    g, n = keepalive["glidepath-tls"], keepalive["nginx-tls"]
+    gn, nn = new["glidepath-tls"], new["nginx-tls"]
+
+    def rel(a: float | None, b: float | None) -> float | None:
+        return a / b if a and b else None
+
+    def capacity(t: dict) -> float | None:
+        return 1e6 / t["cpu"] if t["cpu"] else None
+
+    goals = [
+        ("TLS keep-alive: CPU per request", "≤ 1.00× nginx", rel(g["cpu"], n["cpu"]), lambda x: x <= 1.0),
+        ("TLS keep-alive: throughput", "≥ 1.00× nginx", rel(g["rps"], n["rps"]), lambda x: x >= 1.0),
+        ("new TLS connections per second, capacity of one core", "≥ 1.00× nginx",
+         rel(capacity(gn), capacity(nn)), lambda x: x >= 1.0),
+    ]
+    lines.append("Glidepath over TLS against the targets of issue 14 (reported, not asserted; new "
+                 f"connections/s at the offered rate: {fmt(rel(gn['rps'], nn['rps']), 2)}× nginx's):")
+    lines.append("")
+    lines.append("| target | goal | measured | |")
+    lines.append("|---|---|---|---|")
+    for label, goal, value, ok in goals:
+        lines.append(f"| {label} | {goal} | {fmt(value, 2)}× | {verdict(None if value is None else ok(value))} |")
+    return "\n".join(lines)
+
+
+def tls_details(results: Results) -> str:
+    s, tls = results.settings, results.tls
+    lines = ["Every round (TLS keep-alive), columns as above:", ""]
+    lines.extend(rounds_table(s, tls.keepalive, REQUESTS))
+    lines.append("")
+    lines.append("Every round (new TLS connections; h2load's counts: non-2xx answers, and connections "
+                 "that failed or timed out under socket errors):")
+    lines.append("")
+    lines.extend(rounds_table(s, tls.new, CONNECTIONS))
     return "\n".join(lines)
 
 
@@ -1128,8 +1386,7 @@ def details(results: Results) -> str:
     lines.append("")
     lines.append("| target | v1 | v2 | v2 share | not 200 |")
     lines.append("|---|---:|---:|---:|---:|")
-    for name in PROXIES:
-        c = results.split[name]
+    for name, c in results.split.items():
         total = c["v1"] + c["v2"] + c["other"]
         lines.append(f"| {name} | {c['v1']} | {c['v2']} | {100.0 * c['v2'] / total:.1f} % | {c['non200']} |")
     lines.append("")
@@ -1145,15 +1402,7 @@ def details(results: Results) -> str:
                  "connections = connections the upstream accepted during the round (keep-alive pools "
                  "keep this near zero).")
     lines.append("")
-    lines.append(f"| round | target | requests/s | CPU µs/request | proxy CPU % | core {s.proxy_cpu} busy % | "
-                 f"core {s.load_cpu} busy % | others % | upstream connections | non-2xx | socket errors | load avg |")
-    lines.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in results.throughput:
-        mark = (" ⚠" if r.errors else "") + (" ◦" if r.disturbed else "")
-        lines.append(f"| {r.index} | {r.target}{mark} | {r.rps:,.0f} | {fmt(r.cpu_us_per_req, 2)} | "
-                     f"{fmt(r.proxy_cpu_pct, 0)} | {r.core_busy[s.proxy_cpu]:.0f} | "
-                     f"{r.core_busy[s.load_cpu]:.0f} | {r.others_pct:.0f} | {r.upstream_conns} | {r.non2xx} | "
-                     f"{r.socket_errors} | {r.load:.2f} |")
+    lines.extend(rounds_table(s, results.throughput, REQUESTS))
     lines.append("")
     lines.append("Every round (latency):")
     lines.append("")
@@ -1168,6 +1417,19 @@ def details(results: Results) -> str:
         lines.append("")
         lines.append(syscall_table(results))
     return "\n".join(lines)
+
+
+def rounds_table(s: Settings, rounds: list[ThroughputRound], unit: Unit) -> list[str]:
+    lines = [f"| round | target | {unit.rate} | CPU µs/{unit.each} | proxy CPU % | core {s.proxy_cpu} busy % | "
+             f"core {s.load_cpu} busy % | others % | upstream connections | non-2xx | socket errors | load avg |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rounds:
+        mark = (" ⚠" if r.errors else "") + (" ◦" if r.disturbed else "")
+        lines.append(f"| {r.index} | {r.target}{mark} | {r.rps:,.0f} | {fmt(r.cpu_us_per_req, 2)} | "
+                     f"{fmt(r.proxy_cpu_pct, 0)} | {r.core_busy[s.proxy_cpu]:.0f} | "
+                     f"{r.core_busy[s.load_cpu]:.0f} | {r.others_pct:.0f} | {r.upstream_conns} | {r.non2xx} | "
+                     f"{r.socket_errors} | {r.load:.2f} |")
+    return lines
 
 
 def syscall_table(results: Results) -> str:
@@ -1200,14 +1462,18 @@ def section(results: Results) -> str:
     f = results.facts
     s = results.settings
     load = results.load_during
-    lines = [BEGIN_MARK, "## Proxy: direct, nginx, HAProxy and Glidepath (without and with API keys)", ""]
+    title = "## Proxy: direct, nginx, HAProxy and Glidepath (without and with API keys" + (
+        "; plain HTTP and TLS)" if results.tls else ")")
+    lines = [BEGIN_MARK, title, ""]
     lines.append(f"Command: `{s.described()}` (or `make bench`). Date: {f['date']}. "
                  f"Machine: {f['nproc']} cores, {f['cpu']}, Linux {f['kernel']}. "
-                 f"nginx {f['nginx']}, HAProxy {f['haproxy']}, wrk {f['wrk']}, h2load {f['h2load']}. "
+                 f"nginx {f['nginx']}, HAProxy {f['haproxy']}, wrk {f['wrk']}, h2load {f['h2load']}"
+                 + (f", OpenSSL {f['openssl']}. " if results.tls else ". ") +
                  f"Glidepath {f['glidepath']} ({f['build']} build of {f['binary']}).")
     lines.append("")
     waited, busy, la = results.idle
-    kept = results.throughput + results.latency
+    kept = results.throughput + results.latency + (results.tls.keepalive + results.tls.new
+                                                   if results.tls else [])
     others = [r.others_pct for r in kept]
     disturbed = sum(1 for r in kept if r.disturbed)
     lines.append(f"Machine load: {busy:.0f}% busy with load average {la:.2f} when measuring began "
@@ -1240,8 +1506,14 @@ def section(results: Results) -> str:
     lines.append("")
     lines.append(summary(results))
     lines.append("")
+    if results.tls:
+        lines.append(tls_summary(results))
+        lines.append("")
     lines.append(details(results))
     lines.append("")
+    if results.tls:
+        lines.append(tls_details(results))
+        lines.append("")
     lines.append("Load-generator commands (ports vary per run):")
     lines.append("")
     lines.append("```")
@@ -1300,19 +1572,28 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
     p1, p2, status_port, nginx_port, haproxy_port, gp_port, gp_admin, keys_port, keys_admin = free_ports(9)
     facts = machine_facts(s)  # before starting: the binary measured is the one found now
     log(f"temp dir {tmp}")
+    tls = make_certificate(tmp) if s.tls else None
+    tls_names = list(TLS_TARGETS) if tls else []
+    tls_ports = dict(zip(tls_names + ["probe"], free_ports(len(tls_names) + 1))) if tls else {}
     procs.start("upstream", ["nginx", "-p", tmp + "/", "-e", f"{tmp}/upstream-error.log", "-c",
                              write(f"{tmp}/upstream.conf",
-                                   upstream_nginx_conf(tmp, p1, p2, status_port, s.body_bytes)),
+                                   upstream_nginx_conf(tmp, p1, p2, status_port, s.body_bytes,
+                                                       tls, tls_ports.get("probe", 0))),
                              "-g", "daemon off;"], s.load_cpu)
     nginx = procs.start("nginx", ["nginx", "-p", tmp + "/", "-e", f"{tmp}/nginx-error.log", "-c",
-                                  write(f"{tmp}/nginx.conf", proxy_nginx_conf(tmp, nginx_port, p1, p2)),
+                                  write(f"{tmp}/nginx.conf",
+                                        proxy_nginx_conf(tmp, nginx_port, p1, p2,
+                                                         tls, tls_ports.get("nginx-tls", 0))),
                                   "-g", "daemon off;"], s.proxy_cpu)
     haproxy = procs.start("haproxy", ["haproxy", "-db", "-f",
-                                      write(f"{tmp}/haproxy.cfg", haproxy_conf(tmp, haproxy_port, p1, p2))],
+                                      write(f"{tmp}/haproxy.cfg",
+                                            haproxy_conf(tmp, haproxy_port, p1, p2,
+                                                         tls, tls_ports.get("haproxy-tls", 0)))],
                           s.proxy_cpu)
     glidepath = procs.start("glidepath", [s.glidepath, "serve", "-c",
                                           write(f"{tmp}/glidepath.yaml",
-                                                glidepath_conf(tmp, gp_port, gp_admin, p1, p2))],
+                                                glidepath_conf(tmp, gp_port, gp_admin, p1, p2, tls=tls,
+                                                               tls_port=tls_ports.get("glidepath-tls", 0)))],
                             s.proxy_cpu)
     keyed = procs.start("glidepath-keys", [s.glidepath, "serve", "-c",
                                            write(f"{tmp}/glidepath-keys.yaml",
@@ -1328,7 +1609,7 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
                                                            store="glidepath-base"))],
                            s.proxy_cpu)
     for port in (p1, p2, status_port, nginx_port, haproxy_port, gp_port, keys_port, keys_admin,
-                 *([base_port] if s.baseline else [])):
+                 *([base_port] if s.baseline else []), *tls_ports.values()):
         wait_port(port, procs)
     time.sleep(0.5)  # nginx forks its worker after binding
     targets = {
@@ -1342,14 +1623,17 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
         targets[BASELINE] = Target(BASELINE, base_port, descendants(base.pid))
         TARGETS.insert(TARGETS.index("glidepath") + 1, BASELINE)
         PROXIES.insert(PROXIES.index("glidepath") + 1, BASELINE)
+    for name in tls_names:  # the baseline build may not have TLS: it gets no TLS target
+        proxy = targets[TLS_TARGETS[name]]
+        targets[name] = Target(name, tls_ports[name], proxy.pids, scheme="https", cafile=tls.cert)
     key = create_api_key(keys_admin)
     targets[KEYED].headers = {KEY_HEADER: key}
     wait_key_accepted(targets[KEYED], procs)
     ours = [pid for _, proc in procs.started for pid in descendants(proc.pid)]
-    for name in PROXIES:
+    for name in PROXIES + tls_names:
         log(f"{name}: port {targets[name].port}, pids {targets[name].pids}")
     log(f"upstream v1 :{p1}, v2 :{p2}, stub_status :{status_port}, glidepath admin :{gp_admin}, "
-        f"{KEYED} admin :{keys_admin}")
+        f"{KEYED} admin :{keys_admin}" + (f", TLS resumption probe :{tls_ports['probe']}" if tls else ""))
     if s.hold:
         log(f"{KEYED} key (send as {KEY_HEADER}): {key}")
         log("HOLD=1: everything is up; ^C to stop")
@@ -1358,12 +1642,16 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
             time.sleep(1)
 
     split = {}
-    for name in PROXIES:
+    for name in PROXIES + tls_names:
         split[name] = split_check(targets[name], s.split_samples)
         c = split[name]
         log(f"split {name}: v1 {c['v1']}, v2 {c['v2']}, other {c['other']}, not 200 {c['non200']}")
         if c["non200"] or c["other"]:
             raise RuntimeError(f"{name} does not answer 200 with the upstream's body: {c}")
+    for name in tls_names:
+        targets[name].handshakes["openssl"] = negotiated(targets[name].port)
+        log(f"{name} negotiates {targets[name].handshakes['openssl']} with OpenSSL's defaults")
+    resumption = check_resumption(s, tmp, tls_ports["probe"]) if tls else {}
 
     idle = wait_until_idle(s, s.wait_idle)
     log(f"machine {idle[1]:.0f}% busy, load {idle[2]:.2f}: measuring")
@@ -1373,6 +1661,14 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
         s, procs, TARGETS, "round", load_during,
         lambda name, index: throughput_round(s, targets[name], index, status_port, ours),
         throughput_line)
+    tls_keepalive, retried_keepalive = rotation(
+        s, procs, tls_names, "tls", load_during,
+        lambda name, index: throughput_round(s, targets[name], index, status_port, ours),
+        throughput_line)
+    tls_new, retried_new = rotation(
+        s, procs, tls_names, "tls-new", load_during,
+        lambda name, index: new_connections_round(s, targets[name], index, status_port, ours),
+        lambda r: throughput_line(r, "conn"))
 
     slowest = min(median([r.rps for r in usable(throughput, name)]) for name in PROXIES)
     rate = max(s.connections, int(slowest / 2) // s.connections * s.connections)
@@ -1408,8 +1704,20 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
         shlex.join(h2load_argv(s, 0, rate, s.latency_duration, s.latency_warmup, "FILE", shown_key))
         .replace(":0/", ":PORT/") + f"   # {KEYED}",
     ]
-    results = Results(s, facts, idle, split, throughput, latency, rate, syscalls,
-                      load_during, commands, retried + retried_latency, usage)
+    tls_results = None
+    if tls:
+        commands += [
+            shlex.join(wrk_argv(s, 0, s.duration, scheme="https")).replace(":0/", ":PORT/")
+            + f"   # TLS keep-alive, after a {s.warmup} s warm-up run",
+            shlex.join(new_connections_argv(s, 0, s.tls_new_rate * s.duration)).replace(":0/", ":PORT/")
+            + f"   # new TLS connections, after a {s.warmup} s warm-up run",
+            tls.command + "   # the certificate",
+        ]
+        tls_results = TlsResults(tls.command, tls_keepalive, tls_new, s.tls_new_rate,
+                                 {name: targets[name].handshakes for name in tls_names}, resumption)
+    results = Results(s, facts, idle, split, throughput, latency, rate, syscalls, load_during,
+                      commands, retried + retried_latency + retried_keepalive + retried_new, usage,
+                      tls_results)
     text = section(results)
     print(text)
     if s.write_docs:
