@@ -692,6 +692,7 @@ class ThroughputRound:
     non2xx: int
     socket_errors: int
     load: float
+    client_us_per_req: float | None = None  # the load generator's CPU (new TLS connections)
 
     @property
     def errors(self) -> int:
@@ -833,9 +834,9 @@ def new_connections_round(s: Settings, t: Target, index: int, status_port: int,
     t.sent += warmup["done"]
     ticks0, cores0, accepts0 = cpu_ticks(t.pids), core_times(), upstream_accepts(status_port)
     others = OthersMeter(ours)
-    started = time.time()
+    started, client0 = time.time(), children_cpu_seconds()
     out = run_cmd(new_connections_argv(s, t.port, s.tls_new_rate * s.duration), s.duration * 5 + 60)
-    elapsed = time.time() - started
+    elapsed, client_seconds = time.time() - started, children_cpu_seconds() - client0
     others_pct = others.pct()
     ticks1, cores1, accepts1 = cpu_ticks(t.pids), core_times(), upstream_accepts(status_port)
     h = parse_h2load(out)
@@ -851,7 +852,8 @@ def new_connections_round(s: Settings, t: Target, index: int, status_port: int,
         proxy_cpu_pct=100.0 * cpu_seconds / elapsed,
         core_busy={c: busy_pct(cores0, cores1, f"cpu{c}") for c in (s.proxy_cpu, s.load_cpu)},
         others_pct=others_pct, upstream_conns=accepts1 - accepts0 - 1,
-        non2xx=h["non2xx"], socket_errors=h["errored"] + h["timeout"], load=loadavg())
+        non2xx=h["non2xx"], socket_errors=h["errored"] + h["timeout"], load=loadavg(),
+        client_us_per_req=client_seconds * 1e6 / h["done"] if h["done"] else None)
 
 
 def check_resumption(s: Settings, tmp: str, probe_port: int) -> dict[str, tuple[int, int]]:
@@ -1296,7 +1298,9 @@ def tls_summary(results: Results) -> str:
                  "instead (a probe listener that logs `$ssl_session_reused` saw wrk with `Connection: "
                  f"close` resume {wrk_resumed:,} of {wrk_total:,} connections in this run, and the "
                  f"command above {h2_resumed:,} of {h2_total:,}). The client's half of a full handshake "
-                 "costs more CPU than the server's, so one load core cannot drive a proxy to its "
+                 "costs more CPU than the server's (h2load used a median of "
+                 f"{fmt(median([r.client_us_per_req for r in tls.new]), 0)} µs per connection here, "
+                 "the proxies what the table says), so one load core cannot drive a proxy to its "
                  "limit: every proxy gets the same offered rate, connections/s says whether it kept "
                  "up, and CPU per connection (and the capacity of one core, 10⁶ ÷ CPU µs per "
                  "connection) is the comparison. Each connection's request is proxied as above.")
@@ -1668,7 +1672,7 @@ def run(s: Settings, tmp: str, procs: Processes) -> int:
     tls_new, retried_new = rotation(
         s, procs, tls_names, "tls-new", load_during,
         lambda name, index: new_connections_round(s, targets[name], index, status_port, ours),
-        lambda r: throughput_line(r, "conn"))
+        lambda r: throughput_line(r, "conn") + f", client {fmt(r.client_us_per_req, 0)} µs/conn")
 
     slowest = min(median([r.rps for r in usable(throughput, name)]) for name in PROXIES)
     rate = max(s.connections, int(slowest / 2) // s.connections * s.connections)
