@@ -1298,10 +1298,10 @@ def tls_summary(results: Results) -> str:
                  "instead (a probe listener that logs `$ssl_session_reused` saw wrk with `Connection: "
                  f"close` resume {wrk_resumed:,} of {wrk_total:,} connections in this run, and the "
                  f"command above {h2_resumed:,} of {h2_total:,}). The client's half of a full handshake "
-                 "costs more CPU than the server's (h2load used a median of "
-                 f"{fmt(median([r.client_us_per_req for r in tls.new]), 0)} µs per connection here, "
-                 "the proxies what the table says), so one load core cannot drive a proxy to its "
-                 "limit: every proxy gets the same offered rate, connections/s says whether it kept "
+                 "costs more CPU than the server's (in this run h2load used a median of "
+                 f"{fmt(median([r.client_us_per_req for r in tls.new]), 0)} µs of CPU per connection; "
+                 "the proxies' figures are in the table below), so one load core cannot drive a proxy "
+                 "to its limit: every proxy gets the same offered rate, connections/s says whether it kept "
                  "up, and CPU per connection (and the capacity of one core, 10⁶ ÷ CPU µs per "
                  "connection) is the comparison. Each connection's request is proxied as above.")
     lines.append("")
