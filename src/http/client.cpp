@@ -1,16 +1,17 @@
 #include "http/client.h"
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 #include <netdb.h>
-#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -18,166 +19,51 @@
 #include <utility>
 
 #include "http/message.h"
-#include "http/parser.h"
+#include "http/syntax.h"
 
 namespace glidepath::http {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// ---------------------------------------------------------------------------------------
+// libcurl, once per process.
 
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
-
-class Socket {
- public:
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int fd() const { return fd_; }
-
-  core::Result<void> connect(const Url& url, Clock::time_point deadline,
-                             std::chrono::milliseconds timeout) {
-    auto addresses = resolve(url.host, url.port, timeout);
-    if (!addresses) return core::Failure{addresses.error()};
-    std::string last_error = "no address";
-    for (addrinfo* a = addresses->get(); a != nullptr; a = a->ai_next) {
-      fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-      if (fd_ < 0) continue;
-      if (::connect(fd_, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
-        pollfd p{fd_, POLLOUT, 0};
-        if (poll(&p, 1, remaining_ms(deadline)) == 1) {
-          int error = 0;
-          socklen_t len = sizeof error;
-          getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
-          if (error == 0) return {};
-          last_error = std::strerror(error);
-        } else {
-          last_error = "timed out";
-        }
-      } else {
-        last_error = std::strerror(errno);
-      }
-      ::close(fd_);
-      fd_ = -1;
-    }
-    return core::fail(fmt::format("cannot connect to {}:{}: {}", url.host, url.port, last_error));
-  }
-
-  core::Result<void> send_all(std::string_view data, Clock::time_point deadline) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        data.remove_prefix(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        return core::fail(fmt::format("send failed: {}", std::strerror(errno)));
-      }
-      pollfd p{fd_, POLLOUT, 0};
-      if (poll(&p, 1, remaining_ms(deadline)) != 1)
-        return core::fail("timed out sending the request");
-    }
-    return {};
-  }
-
-  // Bytes read (0 = closed); an error on timeout or failure.
-  core::Result<size_t> receive(char* buffer, size_t size, Clock::time_point deadline) {
-    while (true) {
-      const ssize_t n = ::recv(fd_, buffer, size, 0);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EAGAIN && errno != EINTR) {
-        return core::fail(fmt::format("receive failed: {}", std::strerror(errno)));
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, remaining_ms(deadline)) != 1)
-        return core::fail("timed out waiting for the response");
-    }
-  }
-
- private:
-  int fd_ = -1;
+struct CurlLibrary {
+  CURLcode init = CURLE_OK;
+  // CURL_VERSION_ASYNCHDNS: names are resolved on a thread of libcurl's own (Debian builds
+  // the threaded resolver), so CURLOPT_TIMEOUT_MS covers resolution. Without it the
+  // blocking resolver could only be bounded with SIGALRM, which a multi-threaded process
+  // cannot use (CURLOPT_NOSIGNAL below).
+  bool threaded_resolver = false;
 };
 
-std::string build_request(const ClientRequest& request, const Url& url) {
-  std::string out = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\n",
-                                request.method, url.target, url.host, url.port);
-  bool has_type = false;
-  for (const auto& [name, value] : request.headers) {
-    out += fmt::format("{}: {}\r\n", name, value);
-    has_type = has_type || iequals(name, "content-type");
-  }
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
-    if (!has_type) out += "Content-Type: application/json\r\n";
-    out += fmt::format("Content-Length: {}\r\n", request.body.size());
-  }
-  out += "\r\n";
-  out += request.body;
-  return out;
+const CurlLibrary& curl_library() {
+  static std::once_flag once;
+  static CurlLibrary library;
+  // curl_global_init is not safe to race with itself, nor with a handle being used.
+  std::call_once(once, [] {
+    library.init = curl_global_init(CURL_GLOBAL_DEFAULT);
+    const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+    library.threaded_resolver = info != nullptr && (info->features & CURL_VERSION_ASYNCHDNS) != 0;
+  });
+  return library;
 }
 
-// Runs the exchange, handing the response head to `on_head` and each body piece to
-// `on_body` (which may stop it by returning false).
-core::Result<int> exchange(const ClientRequest& request,
-                           const std::function<void(const ResponseHead&)>& on_head,
-                           const std::function<bool(std::string_view)>& on_body) {
-  auto url = parse_url(request.url);
-  if (!url) return core::Failure{url.error()};
-  const auto deadline = Clock::now() + request.timeout;
-  Socket socket;
-  if (auto c = socket.connect(*url, deadline, request.timeout); !c) {
-    return core::Failure{c.error()};
-  }
-  if (auto s = socket.send_all(build_request(request, *url), deadline); !s) {
-    return core::Failure{s.error()};
-  }
-  ResponseParser parser(64 * 1024);
-  parser.expect_response_to(request.method);
-  char buffer[16 * 1024];
-  std::string_view pending;
-  bool paused = false;
-  int status = 0;
-  bool closed = false;
-  while (true) {
-    if (pending.empty() && !paused) {
-      if (closed) {
-        const FeedResult r = parser.finish();
-        if (r.event == ParseEvent::message_complete) return status;
-        return core::fail("the server closed the connection mid-response");
-      }
-      auto n = socket.receive(buffer, sizeof buffer, deadline);
-      if (!n) return core::Failure{n.error()};
-      if (*n == 0) {
-        closed = true;
-        continue;
-      }
-      pending = std::string_view(buffer, *n);
-    }
-    const FeedResult r = parser.feed(pending);
-    pending.remove_prefix(r.consumed);
-    paused = r.event != ParseEvent::need_more;
-    switch (r.event) {
-      case ParseEvent::need_more:
-        break;
-      case ParseEvent::head_complete:
-        if (parser.is_interim()) break;
-        status = parser.head().status;
-        on_head(parser.head());
-        break;
-      case ParseEvent::body: {
-        const auto chunk = parser.body_chunk();
-        if (!on_body(std::string_view(chunk.data(), chunk.size()))) return status;
-        break;
-      }
-      case ParseEvent::message_complete:
-        if (status != 0) return status;
-        break;  // the end of a 1xx
-      case ParseEvent::error:
-        return core::fail(fmt::format("malformed response: {}", parser.error().reason));
-    }
-  }
+// ---------------------------------------------------------------------------------------
+// URLs.
+
+struct UrlFree {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+using UrlHandle = std::unique_ptr<CURLU, UrlFree>;
+
+// One part of a parsed URL; nullopt when the URL has none.
+std::optional<std::string> url_part(CURLU* url, CURLUPart part, unsigned flags = 0) {
+  char* text = nullptr;
+  if (curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) return std::nullopt;
+  std::string out(text);
+  curl_free(text);
+  return out;
 }
 
 // "8080" → 8080; nullopt unless it is digits only and 1..65535.
@@ -192,14 +78,348 @@ std::optional<uint16_t> parse_port(std::string_view digits) {
   return static_cast<uint16_t>(value);
 }
 
-core::Result<uint16_t> port_of(std::string_view digits, std::string_view url) {
-  if (auto port = parse_port(digits)) return *port;
+core::Failure bad_port(std::string_view digits, std::string_view url) {
   return core::fail(fmt::format("invalid port '{}' in URL '{}': a port is a number from 1 to 65535",
                                 digits, url));
 }
 
-// One lookup's result, shared by the thread that runs it and the caller that waits for it
-// (for a while): whichever lets go last frees the addresses.
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+struct ParsedUrl {
+  Url url;
+  UrlHandle handle;  // what libcurl connects to
+};
+
+core::Result<ParsedUrl> parse(std::string_view text) {
+  const size_t separator = text.find("://");
+  if (separator == std::string_view::npos) {
+    return core::fail(
+        fmt::format("invalid URL '{}': it needs a scheme, like http://HOST:PORT/", text));
+  }
+  const std::string scheme = lower(text.substr(0, separator));
+  if (scheme != "http" && scheme != "https") {
+    return core::fail(
+        fmt::format("unsupported URL '{}': only http:// and https:// URLs are supported", text));
+  }
+  // The port as written, checked before libcurl sees it: libcurl reads "host:/" as the
+  // default port, and a port is something we want said exactly or not at all.
+  std::string_view authority = text.substr(separator + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);  // refused below, with its own message
+  }
+  std::optional<std::string_view> port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return core::fail(fmt::format("invalid URL '{}': an IPv6 address lacks its ']'", text));
+    }
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return core::fail(fmt::format("invalid URL '{}'", text));
+      port_text = after.substr(1);
+    }
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    port_text = authority.substr(colon + 1);
+  }
+  if (port_text && !parse_port(*port_text)) return bad_port(*port_text, text);
+
+  ParsedUrl parsed;
+  (void)curl_library();
+  parsed.handle.reset(curl_url());
+  if (!parsed.handle) return core::fail("out of memory parsing a URL");
+  const std::string owned(text);
+  // As written: no dot segments removed (the old client sent the path untouched), and a
+  // user or password in the URL refused (credentials go in headers, not in URLs that end
+  // up in logs).
+  const CURLUcode set = curl_url_set(parsed.handle.get(), CURLUPART_URL, owned.c_str(),
+                                     CURLU_PATH_AS_IS | CURLU_DISALLOW_USER);
+  switch (set) {
+    case CURLUE_OK:
+      break;
+    case CURLUE_USER_NOT_ALLOWED:
+      return core::fail(
+          fmt::format("invalid URL '{}': a user or password in the URL is not supported", text));
+    case CURLUE_NO_HOST:
+      return core::fail(fmt::format("invalid URL '{}': no host", text));
+    case CURLUE_BAD_PORT_NUMBER:
+      return core::fail(
+          fmt::format("invalid port in URL '{}': a port is a number from 1 to 65535", text));
+    default:
+      return core::fail(fmt::format("invalid URL '{}': {}", text, curl_url_strerror(set)));
+  }
+  Url& url = parsed.url;
+  url.scheme = scheme;
+  auto host = url_part(parsed.handle.get(), CURLUPART_HOST);
+  if (!host || host->empty() || *host == "[]") {
+    return core::fail(fmt::format("invalid URL '{}': no host", text));
+  }
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  url.host = std::move(*host);
+  auto port = url_part(parsed.handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  const auto number = port ? parse_port(*port) : std::nullopt;
+  if (!number) return bad_port(port.value_or(""), text);
+  url.port = *number;
+  auto path = url_part(parsed.handle.get(), CURLUPART_PATH);
+  url.target = path && !path->empty() ? std::move(*path) : std::string(1, '/');
+  if (auto query = url_part(parsed.handle.get(), CURLUPART_QUERY)) {
+    url.target += '?';
+    url.target += *query;
+  }
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------------------
+// One exchange.
+
+struct EasyFree {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct ListFree {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+// SIGPIPE blocked for this thread while libcurl runs: with CURLOPT_NOSIGNAL libcurl does
+// not ignore it itself, and a server that closes early must fail the request, not kill
+// the CLI. The process's disposition is left alone; a SIGPIPE raised meanwhile is
+// consumed before the mask is restored.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_);
+  }
+  ~SigpipeBlock() {
+    if (sigismember(&previous_, SIGPIPE) == 0) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        const timespec now{0, 0};
+        while (sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
+        }
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t previous_{};
+};
+
+struct Exchange {
+  ClientResponse* response = nullptr;
+  size_t max_body = 0;
+  bool too_large = false;
+};
+
+size_t on_body(char* data, size_t, size_t size, void* user) {
+  auto* exchange = static_cast<Exchange*>(user);
+  std::string& body = exchange->response->body;
+  if (body.size() + size > exchange->max_body) {
+    exchange->too_large = true;
+    return 0;  // libcurl stops with CURLE_WRITE_ERROR
+  }
+  body.append(data, size);
+  return size;
+}
+
+// Each header line of the response, the status line first ("HTTP/1.1 200 OK"). A 1xx
+// answer's headers are forgotten when the real status line comes.
+size_t on_header(char* data, size_t, size_t size, void* user) {
+  auto* exchange = static_cast<Exchange*>(user);
+  auto& headers = exchange->response->headers;
+  std::string_view line(data, size);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.remove_suffix(1);
+  if (line.substr(0, 5) == "HTTP/") {
+    headers.clear();
+  } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+    if (!headers.empty()) {  // an obsolete folded line continues the previous value
+      headers.back().second += ' ';
+      headers.back().second += syntax::trim_ows(line);
+    }
+  } else if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
+    headers.emplace_back(std::string(line.substr(0, colon)),
+                         std::string(syntax::trim_ows(line.substr(colon + 1))));
+  }
+  return size;
+}
+
+// Sockets that a hook's command, started meanwhile on another thread, does not inherit.
+curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address) {
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+bool has_line_break(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+std::string with_detail(std::string what, const char* detail) {
+  if (detail != nullptr && *detail != '\0') what += fmt::format(" ({})", detail);
+  return what;
+}
+
+// What failed, in words: the caller prefixes the server's scheme://host:port.
+std::string describe(CURLcode code, CURL* easy, const char* detail, const Url& url,
+                     const ClientRequest& request, const Exchange& exchange) {
+  const long long ms = request.timeout.count();
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return with_detail(fmt::format("cannot resolve {}", url.host), detail);
+    case CURLE_COULDNT_CONNECT: {
+      long os_errno = 0;
+      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+      if (os_errno != 0) {
+        return fmt::format("cannot connect: {}", std::strerror(static_cast<int>(os_errno)));
+      }
+      return with_detail("cannot connect", detail);
+    }
+    case CURLE_OPERATION_TIMEDOUT: {
+      // Which step the timeout stopped, from how far the exchange got.
+      char* ip = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip);
+      curl_off_t connected = 0;
+      curl_off_t handshaken = 0;
+      curl_off_t first_byte = 0;
+      curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
+      curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &handshaken);
+      curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte);
+      if (ip == nullptr || *ip == '\0') {
+        return fmt::format("cannot resolve {}: no answer within {} ms (timed out)", url.host, ms);
+      }
+      if (connected == 0) return fmt::format("cannot connect: timed out after {} ms", ms);
+      if (url.tls() && handshaken == 0) {
+        return fmt::format("the TLS handshake timed out after {} ms", ms);
+      }
+      if (first_byte == 0) return fmt::format("no response: timed out after {} ms", ms);
+      return fmt::format("timed out after {} ms reading the response", ms);
+    }
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return with_detail(
+          request.tls.ca_file.empty()
+              ? "the server's certificate is not trusted by the system's CAs"
+              : fmt::format("the server's certificate is not trusted by the CA file {}",
+                            request.tls.ca_file),
+          detail);
+    case CURLE_SSL_CACERT_BADFILE:
+      return with_detail(request.tls.ca_file.empty()
+                             ? std::string("cannot read the system's CA certificates")
+                             : fmt::format("cannot use the CA file {}", request.tls.ca_file),
+                         detail);
+    case CURLE_SSL_CERTPROBLEM:
+      return with_detail(
+          fmt::format("cannot use the client certificate {}{}", request.tls.client_cert,
+                      request.tls.client_key.empty() ? "" : " with key " + request.tls.client_key),
+          detail);
+    case CURLE_SSL_CONNECT_ERROR:
+      return with_detail("the TLS handshake failed", detail);
+    case CURLE_FILESIZE_EXCEEDED:
+      return fmt::format("the response is larger than allowed ({} bytes)",
+                         request.max_response_bytes);
+    case CURLE_WRITE_ERROR:
+      if (exchange.too_large) {
+        return fmt::format("the response is larger than allowed ({} bytes)",
+                           request.max_response_bytes);
+      }
+      return with_detail("the response could not be kept", detail);
+    case CURLE_GOT_NOTHING:
+      return "the server closed the connection without answering";
+    case CURLE_PARTIAL_FILE:
+      return with_detail("the server closed the connection mid-response", detail);
+    case CURLE_WEIRD_SERVER_REPLY:
+      return with_detail("malformed response", detail);
+    case CURLE_SEND_ERROR:
+      return with_detail("sending the request failed", detail);
+    case CURLE_RECV_ERROR:
+      return with_detail("receiving the response failed", detail);
+    default:
+      return with_detail(curl_easy_strerror(code), detail);
+  }
+}
+
+// The easy handle's options; false when libcurl refused one (out of memory, or an option
+// this libcurl lacks).
+bool configure(CURL* easy, const ClientRequest& request, const ParsedUrl& url, curl_slist* headers,
+               Exchange& exchange, char* error_buffer) {
+  const bool has_body =
+      !request.body.empty() || request.method == "POST" || request.method == "PUT";
+  // The whole exchange, and connecting (resolution included) within it; libcurl reads 0
+  // as "no timeout", which a caller asking for 0 ms does not mean.
+  const long timeout_ms = static_cast<long>(std::max<long long>(1, request.timeout.count()));
+  bool ok = curl_easy_setopt(easy, CURLOPT_CURLU, url.handle.get()) == CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    ok = ok && curl_easy_setopt(easy, option, value) == CURLE_OK;
+  };
+  set(CURLOPT_ERRORBUFFER, error_buffer);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, 0L);
+  // No signals (this process has many threads): the threaded resolver is what bounds a
+  // name lookup (see CurlLibrary). QUICK_EXIT: a lookup still running at the timeout is
+  // left to finish on its own thread instead of being waited for at cleanup, which would
+  // stretch the timeout to however long the resolver takes.
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_QUICK_EXIT, 1L);
+  set(CURLOPT_TIMEOUT_MS, timeout_ms);
+  set(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  // The control plane talks to its own admin API and its hooks directly: an http_proxy in
+  // the environment is not followed (CURLOPT_PROXY "" turns that off).
+  set(CURLOPT_PROXY, "");
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  set(CURLOPT_OPENSOCKETFUNCTION, &open_socket);
+  set(CURLOPT_HTTPHEADER, headers);
+  set(CURLOPT_HEADERFUNCTION, &on_header);
+  set(CURLOPT_HEADERDATA, &exchange);
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_WRITEDATA, &exchange);
+  // A Content-Length over the limit is refused before any of the body is read.
+  set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
+  if (request.method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (has_body) {
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    set(CURLOPT_POSTFIELDS, request.body.data());
+    if (request.method != "POST") set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  } else if (request.method == "GET") {
+    set(CURLOPT_HTTPGET, 1L);
+  } else {
+    set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (url.url.tls()) {
+    set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    set(CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L);
+    set(CURLOPT_SSL_VERIFYHOST, request.tls.verify ? 2L : 0L);
+    if (!request.tls.ca_file.empty()) {
+      // Instead of the system's CAs, not beside them: no CA directory either.
+      set(CURLOPT_CAINFO, request.tls.ca_file.c_str());
+      set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    }
+    if (!request.tls.client_cert.empty()) {
+      set(CURLOPT_SSLCERTTYPE, "PEM");
+      set(CURLOPT_SSLCERT, request.tls.client_cert.c_str());
+      if (!request.tls.client_key.empty()) set(CURLOPT_SSLKEY, request.tls.client_key.c_str());
+    }
+  }
+  return ok;
+}
+
+// Lookup: one resolve()'s result, shared by the thread that runs it and the caller that
+// waits for it (for a while): whichever lets go last frees the addresses.
 struct Lookup {
   std::mutex mutex;
   std::condition_variable answered;
@@ -212,6 +432,17 @@ struct Lookup {
 };
 
 }  // namespace
+
+std::string Url::authority() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+core::Result<Url> parse_url(std::string_view text) {
+  auto parsed = parse(text);
+  if (!parsed) return core::Failure{parsed.error()};
+  return std::move(parsed->url);
+}
 
 core::Result<Addresses> resolve(const std::string& host, uint16_t port,
                                 std::chrono::milliseconds timeout, AddressLookup lookup) {
@@ -254,39 +485,6 @@ core::Result<Addresses> resolve(const std::string& host, uint16_t port,
   return Addresses(std::exchange(state->found, nullptr), freeaddrinfo);
 }
 
-core::Result<Url> parse_url(std::string_view text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.substr(0, kScheme.size()) != kScheme) {
-    return core::fail(fmt::format("unsupported URL '{}': only http:// URLs are supported", text));
-  }
-  std::string_view rest = text.substr(kScheme.size());
-  const size_t slash = rest.find('/');
-  const std::string_view authority = rest.substr(0, slash);
-  Url url;
-  url.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  std::string_view host = authority;
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return core::fail(fmt::format("invalid URL '{}'", text));
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return core::fail(fmt::format("invalid URL '{}'", text));
-      auto port = port_of(after.substr(1), text);
-      if (!port) return core::Failure{port.error()};
-      url.port = *port;
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    auto port = port_of(authority.substr(colon + 1), text);
-    if (!port) return core::Failure{port.error()};
-    url.port = *port;
-  }
-  if (host.empty()) return core::fail(fmt::format("invalid URL '{}': no host", text));
-  url.host = std::string(host);
-  return url;
-}
-
 std::string ClientResponse::header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
     if (iequals(n, name)) return v;
@@ -294,26 +492,73 @@ std::string ClientResponse::header(std::string_view name) const {
   return "";
 }
 
+void initialize_client() {
+  (void)curl_library();
+}
+
+bool name_resolution_is_bounded() {
+  return curl_library().threaded_resolver;
+}
+
 core::Result<ClientResponse> send_request(const ClientRequest& request) {
+  const CurlLibrary& library = curl_library();
+  auto url = parse(request.url);
+  if (!url) return core::Failure{url.error()};
+  const std::string server = fmt::format("{}://{}", url->url.scheme, url->url.authority());
+  auto failed = [&](const std::string& what) {
+    return core::fail(fmt::format("{}: {}", server, what));
+  };
+  if (library.init != CURLE_OK) {
+    return failed(fmt::format("libcurl did not start: {}", curl_easy_strerror(library.init)));
+  }
+
+  std::unique_ptr<curl_slist, ListFree> headers;
+  auto add_header = [&](const std::string& line) {
+    curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+    if (grown == nullptr) return false;
+    (void)headers.release();
+    headers.reset(grown);
+    return true;
+  };
+  const bool has_body =
+      !request.body.empty() || request.method == "POST" || request.method == "PUT";
+  bool has_type = false;
+  bool has_connection = false;
+  for (const auto& [name, value] : request.headers) {
+    if (name.empty() || has_line_break(name) || has_line_break(value) ||
+        name.find(':') != std::string::npos) {
+      return failed(fmt::format("invalid request header '{}'", name));
+    }
+    // libcurl reads "Name:" as "remove the header" and "Name;" as "send it empty".
+    if (!add_header(value.empty() ? name + ";" : name + ": " + value))
+      return failed("out of memory");
+    has_type = has_type || iequals(name, "content-type");
+    has_connection = has_connection || iequals(name, "connection");
+  }
+  if (has_body && !has_type && !add_header("Content-Type: application/json"))
+    return failed("out of memory");
+  if (!has_connection && !add_header("Connection: close")) return failed("out of memory");
+  // No "Expect: 100-continue" before a large body: the servers here answer at once.
+  if (!add_header("Expect:")) return failed("out of memory");
+
   ClientResponse response;
-  bool too_large = false;
-  auto status = exchange(
-      request,
-      [&](const ResponseHead& head) {
-        for (const Header& h : head.headers)
-          response.headers.emplace_back(h.name, h.value);
-      },
-      [&](std::string_view data) {
-        if (response.body.size() + data.size() > request.max_response_bytes) {
-          too_large = true;
-          return false;
-        }
-        response.body.append(data);
-        return true;
-      });
-  if (!status) return core::Failure{status.error()};
-  if (too_large) return core::fail("the response is larger than allowed");
-  response.status = *status;
+  Exchange exchange;
+  exchange.response = &response;
+  exchange.max_body = request.max_response_bytes;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  const SigpipeBlock no_sigpipe;
+  std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
+  if (!easy) return failed("libcurl could not start a request");
+  if (!configure(easy.get(), request, *url, headers.get(), exchange, error_buffer)) {
+    return failed("libcurl refused an option (out of memory?)");
+  }
+  const CURLcode code = curl_easy_perform(easy.get());
+  if (code != CURLE_OK) {
+    return failed(describe(code, easy.get(), error_buffer, url->url, request, exchange));
+  }
+  long status = 0;
+  curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
   return response;
 }
 
