@@ -51,7 +51,8 @@ constexpr std::array<std::string_view, 10> kAlarmFields = {"name",
                                                            "evaluation_periods",
                                                            "datapoints_to_alarm",
                                                            "min_requests"};
-constexpr std::array<std::string_view, 3> kHookFields = {"http", "command", "timeout"};
+constexpr std::array<std::string_view, 6> kHookFields = {"http",    "command",     "timeout",
+                                                         "ca_file", "client_cert", "client_key"};
 constexpr std::array<std::string_view, 3> kHookKinds = {"pre_traffic", "post_traffic", "on_event"};
 
 core::Result<std::vector<std::string>> read_upstreams(const json& value) {
@@ -142,8 +143,8 @@ core::Result<deploy::Hooks> read_hooks(const json& value) {
     auto hook = deploy::hook_spec_from_json(*it);
     if (!hook) {
       // validate_hook_spec says "http or command: ..." when neither or both are given.
-      constexpr std::array<std::string_view, 4> kMessageFields = {"http or command", "http",
-                                                                  "command", "timeout"};
+      constexpr std::array<std::string_view, 7> kMessageFields = {
+          "http or command", "http", "command", "timeout", "ca_file", "client_cert", "client_key"};
       return nested_error(path, hook.error().message, kMessageFields);
     }
     *slot = std::move(*hook);

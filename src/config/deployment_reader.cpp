@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -321,9 +322,28 @@ std::optional<deploy::AlarmRule> read_alarm(Reader& reader, const YAML::Node& no
 // ---------------------------------------------------------------------------------------
 // Hooks (SPEC section 2, `hooks`).
 
+// A file the hook reads (ca_file, client_cert, client_key): relative to the config file's
+// directory when loading a file, and then it must exist.
+std::optional<std::string> read_hook_file(Reader& reader, const YAML::Node& node,
+                                          const std::string& path, const LoadContext& context) {
+  auto text = reader.non_empty_string(node, path);
+  if (!text) return std::nullopt;
+  std::filesystem::path file(*text);
+  if (context.base_dir && file.is_relative()) file = *context.base_dir / file;
+  if (context.base_dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      reader.error(path, node, fmt::format("no such file: {}", file.lexically_normal().string()));
+      return std::nullopt;
+    }
+  }
+  return file.lexically_normal().string();
+}
+
 std::optional<deploy::HookSpec> read_hook(Reader& reader, const YAML::Node& node,
-                                          const std::string& path) {
-  MapView view(reader, node, path, {"http", "command", "timeout"});
+                                          const std::string& path, const LoadContext& context) {
+  MapView view(reader, node, path,
+               {"http", "command", "timeout", "ca_file", "client_cert", "client_key"});
   if (!view.valid()) return std::nullopt;
   deploy::HookSpec hook;
   std::set<std::string, std::less<>> failed;
@@ -382,13 +402,27 @@ std::optional<deploy::HookSpec> read_hook(Reader& reader, const YAML::Node& node
       failed.emplace("timeout");
     }
   }
+  for (auto [key, slot] :
+       {std::pair{"ca_file", &hook.ca_file}, std::pair{"client_cert", &hook.client_cert},
+        std::pair{"client_key", &hook.client_key}}) {
+    if (const auto n = view.get(key)) {
+      if (auto file = read_hook_file(reader, *n, view.path(key), context)) {
+        *slot = std::move(*file);
+      } else {
+        failed.emplace(key);
+      }
+    }
+  }
   const bool reported_before = !failed.empty();
   for (const std::string& problem : deploy::validate_hook_spec(hook)) {
     // "field: message", where field is one of ours or "http or command".
     const size_t colon = problem.find(": ");
     const std::string field = colon == std::string::npos ? "" : problem.substr(0, colon);
-    if (field == "http" || field == "command" || field == "timeout") {
+    if (field == "http" || field == "command" || field == "timeout" || field == "ca_file" ||
+        field == "client_cert" || field == "client_key") {
       if (failed.count(field) != 0) continue;
+      // A client_cert that did not read (no such file) has said so already.
+      if (field == "client_key" && failed.count("client_cert") != 0) continue;
       reader.error(view.path(field), line_or(view.get(field), view.line()),
                    problem.substr(colon + 2));
     } else {
@@ -401,17 +435,18 @@ std::optional<deploy::HookSpec> read_hook(Reader& reader, const YAML::Node& node
   return hook;
 }
 
-deploy::Hooks read_hooks(Reader& reader, const YAML::Node& node, const std::string& path) {
+deploy::Hooks read_hooks(Reader& reader, const YAML::Node& node, const std::string& path,
+                         const LoadContext& context) {
   MapView view(reader, node, path, {"pre_traffic", "post_traffic", "on_event"});
   deploy::Hooks hooks;
   if (const auto n = view.get("pre_traffic")) {
-    hooks.pre_traffic = read_hook(reader, *n, view.path("pre_traffic"));
+    hooks.pre_traffic = read_hook(reader, *n, view.path("pre_traffic"), context);
   }
   if (const auto n = view.get("post_traffic")) {
-    hooks.post_traffic = read_hook(reader, *n, view.path("post_traffic"));
+    hooks.post_traffic = read_hook(reader, *n, view.path("post_traffic"), context);
   }
   if (const auto n = view.get("on_event")) {
-    hooks.on_event = read_hook(reader, *n, view.path("on_event"));
+    hooks.on_event = read_hook(reader, *n, view.path("on_event"), context);
   }
   return hooks;
 }
@@ -419,7 +454,8 @@ deploy::Hooks read_hooks(Reader& reader, const YAML::Node& node, const std::stri
 }  // namespace
 
 DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<YAML::Node>& node,
-                                            const std::string& path, int service_line) {
+                                            const std::string& path, int service_line,
+                                            const LoadContext& context) {
   DeploymentDefaults out;
   const YAML::Node section = node ? *node : YAML::Node(YAML::NodeType::Map);
   MapView view(reader, section, path,
@@ -500,7 +536,8 @@ DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<
   // deploying with no automatic rollback at all is not something to get by accident).
   if (out.alarms.empty()) out.alarms.push_back(deploy::default_alarm());
 
-  if (const auto n = view.get("hooks")) out.hooks = read_hooks(reader, *n, view.path("hooks"));
+  if (const auto n = view.get("hooks"))
+    out.hooks = read_hooks(reader, *n, view.path("hooks"), context);
 
   if (const auto n = view.get("contract")) {
     MapView contract(reader, *n, view.path("contract"), {"on_breaking"});

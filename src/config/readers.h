@@ -12,8 +12,8 @@
 namespace glidepath::config::detail {
 
 struct LoadContext {
-  // The config file's directory, when loading a file: relative version `spec` paths are
-  // resolved against it and must exist.
+  // The config file's directory, when loading a file: relative version `spec` paths and
+  // hook files (ca_file, client_cert, client_key) are resolved against it and must exist.
   std::optional<std::filesystem::path> base_dir;
 };
 
@@ -24,7 +24,8 @@ ServiceConfig read_service(Reader& reader, const YAML::Node& node, const std::st
 
 // A service's `deployment` section (the node may be absent: all defaults).
 DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<YAML::Node>& node,
-                                            const std::string& path, int service_line);
+                                            const std::string& path, int service_line,
+                                            const LoadContext& context);
 
 // A listener's `tls` section (gateway, gateway.listeners[i], admin); nullopt when it has
 // errors (reported).

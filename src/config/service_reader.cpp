@@ -405,7 +405,7 @@ ServiceConfig read_service(Reader& reader, const YAML::Node& node, const std::st
     read_traffic(reader, *n, view.path("traffic"), declared, names_complete, service);
   }
   service.deployment = read_deployment_defaults(reader, view.get("deployment"),
-                                                view.path("deployment"), view.line());
+                                                view.path("deployment"), view.line(), context);
   return service;
 }
 

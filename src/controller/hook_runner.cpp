@@ -138,6 +138,19 @@ void HookRunner::forget(const std::string& deployment_id) {
   }
 }
 
+namespace {
+
+// An https:// hook's trust: its ca_file instead of the system's CAs, its client certificate.
+http::TlsOptions tls_options(const deploy::HookSpec& hook) {
+  http::TlsOptions tls;
+  tls.ca_file = hook.ca_file;
+  tls.client_cert = hook.client_cert;
+  tls.client_key = hook.client_key;
+  return tls;
+}
+
+}  // namespace
+
 void HookRunner::notify(const deploy::HookSpec& hook, std::string payload) {
   {
     std::lock_guard lock(notify_mutex_);
@@ -345,6 +358,7 @@ void HookRunner::run(const std::shared_ptr<Run>& run) {
     http::ClientRequest request;
     request.method = "POST";
     request.url = call.spec.http;
+    request.tls = tls_options(call.spec);
     request.body = call.payload;
     request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(call.spec.timeout);
     request.headers.emplace_back("Content-Type", "application/json");
@@ -388,6 +402,7 @@ void HookRunner::notifier() {
       http::ClientRequest request;
       request.method = "POST";
       request.url = hook.http;
+      request.tls = tls_options(hook);
       request.body = std::move(payload);
       request.timeout = std::min<std::chrono::milliseconds>(
           std::chrono::duration_cast<std::chrono::milliseconds>(hook.timeout),

@@ -130,6 +130,18 @@ std::vector<std::string> validate_hook_spec(const HookSpec& hook) {
     errors.emplace_back(
         fmt::format("http: must be an http:// or https:// URL, got '{}'", hook.http));
   }
+  const bool https = hook.http.rfind("https://", 0) == 0;
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string&>{"ca_file", hook.ca_file},
+        {"client_cert", hook.client_cert},
+        {"client_key", hook.client_key}}) {
+    if (!value.empty() && !https) {
+      errors.emplace_back(fmt::format("{}: only for an https:// hook", field));
+    }
+  }
+  if (!hook.client_key.empty() && hook.client_cert.empty()) {
+    errors.emplace_back("client_key: needs client_cert (the certificate it belongs to)");
+  }
   if (!hook.command.empty() && hook.command.front().empty()) {
     errors.emplace_back("command: the program (first element) must not be empty");
   }

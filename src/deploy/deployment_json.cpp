@@ -370,6 +370,9 @@ json to_json(const HookSpec& hook) {
   json j{{"timeout", core::format_duration(hook.timeout)}};
   if (!hook.http.empty()) j["http"] = hook.http;
   if (!hook.command.empty()) j["command"] = hook.command;
+  if (!hook.ca_file.empty()) j["ca_file"] = hook.ca_file;
+  if (!hook.client_cert.empty()) j["client_cert"] = hook.client_cert;
+  if (!hook.client_key.empty()) j["client_key"] = hook.client_key;
   return j;
 }
 
@@ -379,6 +382,9 @@ core::Result<HookSpec> hook_spec_from_json(const json& j) {
   r.string("http", hook.http);
   r.strings("command", hook.command);
   r.duration("timeout", hook.timeout);
+  r.string("ca_file", hook.ca_file);
+  r.string("client_cert", hook.client_cert);
+  r.string("client_key", hook.client_key);
   if (r.ok()) {
     const auto errors = validate_hook_spec(hook);
     if (!errors.empty()) return core::fail(errors.front());

@@ -16,6 +16,12 @@ struct HookSpec {
   std::string http;
   std::vector<std::string> command;
   core::Duration timeout = std::chrono::seconds(60);
+  // For an https:// endpoint signed by a private CA: a PEM file of the CAs to trust
+  // instead of the system's, and a client certificate (with its key, when that is not in
+  // the same file) to present. Paths; empty when unused.
+  std::string ca_file{};
+  std::string client_cert{};
+  std::string client_key{};
   bool empty() const { return http.empty() && command.empty(); }
   friend bool operator==(const HookSpec&, const HookSpec&) = default;
 };
@@ -29,7 +35,9 @@ struct Hooks {
 
 const char* to_string(HookKind k);
 
-// Exactly one of http and command; http is an http:// or https:// URL; a positive timeout.
+// Exactly one of http and command; http is an http:// or https:// URL; a positive timeout;
+// ca_file, client_cert and client_key only with an https:// URL, client_key only with
+// client_cert.
 // Returns the problems as "field: message" lines (empty when valid).
 std::vector<std::string> validate_hook_spec(const HookSpec& hook);
 std::optional<HookKind> hook_kind_from_string(std::string_view s);

@@ -82,6 +82,21 @@ TEST(DeploymentRequest, ReadsEveryField) {
   EXPECT_TRUE(r->allow_breaking);
 }
 
+TEST(DeploymentRequest, AnHttpsHookCarriesItsCaFileAndClientCertificate) {
+  auto r = parse_deployment_request("orders", R"({
+    "version": "v2",
+    "hooks": {"pre_traffic": {"http": "https://checks.internal/validate",
+                              "ca_file": "/etc/glidepath/hooks-ca.pem",
+                              "client_cert": "/etc/glidepath/client.pem",
+                              "client_key": "/etc/glidepath/client-key.pem"}}
+  })");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->hooks && r->hooks->pre_traffic);
+  EXPECT_EQ(r->hooks->pre_traffic->ca_file, "/etc/glidepath/hooks-ca.pem");
+  EXPECT_EQ(r->hooks->pre_traffic->client_cert, "/etc/glidepath/client.pem");
+  EXPECT_EQ(r->hooks->pre_traffic->client_key, "/etc/glidepath/client-key.pem");
+}
+
 TEST(DeploymentRequest, ReadsCustomStepsIncludingAPauseUntilPromoted) {
   auto r = parse_deployment_request(
       "orders",
@@ -195,6 +210,12 @@ TEST(DeploymentRequest, EveryMistakeIsReportedWithItsPath) {
        "hooks.post_traffic.timeout: "},
       {R"({"version": "v2", "hooks": {"on_event": {"url": "http://x"}}})",
        "hooks.on_event.url: unknown field"},
+      {R"({"version": "v2", "hooks": {"on_event": {"http": "http://x", "ca_file": "/ca.pem"}}})",
+       "hooks.on_event.ca_file: only for an https:// hook"},
+      {R"({"version": "v2", "hooks": {"on_event": {"http": "https://x", "client_key": "/k"}}})",
+       "hooks.on_event.client_key: needs client_cert"},
+      {R"({"version": "v2", "hooks": {"on_event": {"http": "https://x", "ca_file": 1}}})",
+       "hooks.on_event.ca_file: must be a string"},
       // spec and allow_breaking
       {R"({"version": "v2", "spec": 3})", "spec: must be a string"},
       {R"({"version": "v2", "allow_breaking": "yes"})", "allow_breaking: must be true or false"},

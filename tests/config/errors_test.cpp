@@ -292,6 +292,14 @@ INSTANTIATE_TEST_SUITE_P(
                   dep("      hooks:\n        post_traffic:\n          command: [a]\n"
                       "          timeout: 0s  # <-\n"),
                   "services[0].deployment.hooks.post_traffic.timeout", "must be positive"},
+        ErrorCase{"HookCaFileOnHttp",
+                  dep("      hooks:\n        pre_traffic:\n          http: http://x/\n"
+                      "          ca_file: ca.pem  # <-\n"),
+                  "services[0].deployment.hooks.pre_traffic.ca_file", "only for an https:// hook"},
+        ErrorCase{"HookClientKeyAlone",
+                  dep("      hooks:\n        pre_traffic:\n          http: https://x/\n"
+                      "          client_key: key.pem  # <-\n"),
+                  "services[0].deployment.hooks.pre_traffic.client_key", "needs client_cert"},
         ErrorCase{"HookKindTypo",
                   dep("      hooks:\n        pre_trafic: {http: http://x/}  # <-\n"),
                   "services[0].deployment.hooks.pre_trafic", "did you mean 'pre_traffic'?"}),

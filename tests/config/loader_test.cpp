@@ -532,6 +532,65 @@ TEST(Files, MissingSpecFileIsReportedWithItsPath) {
   EXPECT_NE(result.errors[0].message.find("specs/missing.yaml"), std::string::npos);
 }
 
+TEST(Files, HookTlsFilesAreRelativeToTheConfigFileAndMustExist) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("glidepath-config-hook-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "certs");
+  { std::ofstream(dir / "certs" / "hooks-ca.pem") << "-----BEGIN CERTIFICATE-----\n"; }
+  { std::ofstream(dir / "certs" / "client.pem") << "-----BEGIN CERTIFICATE-----\n"; }
+  auto write = [&](const std::string& hook_lines) {
+    std::ofstream out(dir / "glidepath.yaml");
+    out << "services:\n"
+           "  - name: orders\n"
+           "    versions:\n"
+           "      - {name: v1, upstreams: [127.0.0.1:9001]}\n"
+           "    live: v1\n"
+           "    deployment:\n"
+           "      hooks:\n"
+           "        pre_traffic:\n"
+           "          http: https://checks.internal/validate\n"
+        << hook_lines;
+  };
+  write(
+      "          ca_file: certs/hooks-ca.pem\n"
+      "          client_cert: certs/client.pem\n"
+      "          client_key: /absolute/is/kept.pem\n");
+  LoadResult result = load_config_file((dir / "glidepath.yaml").string(), empty_env());
+  EXPECT_EQ(result.errors.size(), 1u) << describe(result);  // the absolute key is missing
+  write(
+      "          ca_file: certs/hooks-ca.pem\n"
+      "          client_cert: certs/client.pem\n");
+  result = load_config_file((dir / "glidepath.yaml").string(), empty_env());
+  ASSERT_TRUE(result.ok()) << describe(result);
+  const auto& hook = result.config->services[0].deployment.hooks.pre_traffic;
+  ASSERT_TRUE(hook.has_value());
+  EXPECT_EQ(hook->ca_file, (dir / "certs" / "hooks-ca.pem").string());
+  EXPECT_EQ(hook->client_cert, (dir / "certs" / "client.pem").string());
+  EXPECT_EQ(hook->client_key, "");
+  write("          ca_file: certs/missing-ca.pem  # line 10\n");
+  result = load_config_file((dir / "glidepath.yaml").string(), empty_env());
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(result.errors.size(), 1u) << describe(result);
+  EXPECT_EQ(result.errors[0].path, "services[0].deployment.hooks.pre_traffic.ca_file");
+  EXPECT_EQ(result.errors[0].line, 10);
+  EXPECT_NE(result.errors[0].message.find("no such file: "), std::string::npos);
+  EXPECT_NE(result.errors[0].message.find("certs/missing-ca.pem"), std::string::npos);
+}
+
+TEST(Files, HookTlsFilesFromTextAreKeptAsWritten) {
+  const LoadResult result = load(
+      "services:\n"
+      "  - name: orders\n"
+      "    versions:\n"
+      "      - {name: v1, upstreams: [127.0.0.1:9001]}\n"
+      "    live: v1\n"
+      "    deployment:\n"
+      "      hooks:\n"
+      "        on_event: {http: \"https://events.internal/\", ca_file: certs/ca.pem}\n");
+  ASSERT_TRUE(result.ok()) << describe(result);
+  EXPECT_EQ(result.config->services[0].deployment.hooks.on_event->ca_file, "certs/ca.pem");
+}
+
 TEST(FormatError, FileLinePathMessage) {
   EXPECT_EQ(format_error({"services[0].deployment.alarms[1].datapoints_to_alarm",
                           "must be <= evaluation_periods (3)", 23},

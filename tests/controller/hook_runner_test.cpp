@@ -1,7 +1,9 @@
 // The hook runner's command hooks: a timeout or forget() kills everything the hook
-// started (its process group), and a stdin payload of any size arrives whole.
+// started (its process group), and a stdin payload of any size arrives whole. Its https
+// hooks: a private CA's server trusted through the hook's ca_file, a client certificate.
 #include "controller/hook_runner.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include "test_server.h"
+
 namespace glidepath::controller {
 namespace {
 
@@ -23,7 +27,7 @@ constexpr auto kPatience = 5s;  // every wait below is bounded by this
 
 // A fresh path in the test's temporary directory.
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::path(testing::TempDir()) / (name + "-" + std::to_string(::getpid())))
+  return (std::filesystem::path(::testing::TempDir()) / (name + "-" + std::to_string(::getpid())))
       .string();
 }
 
@@ -182,7 +186,49 @@ TEST(HookRunner, AnOnEventCommandStillRunningIsKilledWithTheRunner) {
   }
   EXPECT_TRUE(becomes_gone(grandchild.pid)) << "sleep " << grandchild.pid << " survived";
   std::filesystem::remove(file);
-}
+
+  TEST(HookRunner, AnHttpsHookTrustsItsCaFileAndPresentsItsClientCertificate) {
+    const std::string dir = temp_path("hook-pki");
+    const glidepath::testing::TestPki pki = glidepath::testing::make_test_pki(dir);
+    glidepath::testing::TestHttpServer::Options options;
+    options.cert_file = pki.server_cert;
+    options.key_file = pki.server_key;
+    options.client_ca_file = pki.ca_cert;  // the endpoint wants to know who calls
+    options.answer = [](const glidepath::testing::ReceivedRequest&) {
+      return glidepath::testing::http_response(200, "validated");
+    };
+    glidepath::testing::TestHttpServer server(options);
+    HookRunner runner;
+    HookCall call;
+    call.deployment_id = "dep_https";
+    call.kind = deploy::HookKind::pre_traffic;
+    call.spec.http = server.url("/validate");
+    call.spec.ca_file = pki.ca_cert;
+    call.spec.client_cert = pki.client_cert;
+    call.spec.client_key = pki.client_key;
+    call.spec.timeout = 20s;
+    call.payload = R"({"deployment_id":"dep_https"})";
+    runner.start(call);
+    const auto seen = wait_finished(runner, "dep_https");
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_EQ(seen->status, deploy::HookStatus::succeeded) << seen->message;
+    EXPECT_EQ(seen->message, "HTTP 200: validated");
+    const auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].body, call.payload);
+    EXPECT_EQ(requests[0].client_subject, "glidepath-test-client");
+
+    // Without its ca_file the system's CAs do not trust the endpoint: the hook fails, saying so.
+    call.deployment_id = "dep_untrusted";
+    call.spec.ca_file.clear();
+    runner.start(call);
+    const auto untrusted = wait_finished(runner, "dep_untrusted");
+    ASSERT_TRUE(untrusted.has_value());
+    EXPECT_EQ(untrusted->status, deploy::HookStatus::failed);
+    EXPECT_THAT(untrusted->message, ::testing::HasSubstr("certificate is not trusted"));
+    EXPECT_EQ(server.requests().size(), 1u);
+    std::filesystem::remove_all(dir);
+  }
 
 }  // namespace
 }  // namespace glidepath::controller

@@ -32,7 +32,12 @@ Deployment full_deployment() {
   spec.alarms = {default_alarm(), latency};
   spec.hooks.pre_traffic = HookSpec{"http://127.0.0.1:7000/validate", {}, seconds(60)};
   spec.hooks.post_traffic = HookSpec{"", {"./smoke-test.sh", "--fast"}, seconds(90)};
-  spec.hooks.on_event = HookSpec{"http://127.0.0.1:7000/events", {}, seconds(5)};
+  spec.hooks.on_event = HookSpec{"https://events.internal/events",
+                                 {},
+                                 seconds(5),
+                                 "/etc/glidepath/ca.pem",
+                                 "/etc/glidepath/client.pem",
+                                 "/etc/glidepath/client-key.pem"};
   spec.on_breaking = ContractPolicy::block;
   spec.check_contract = true;
   spec.allow_breaking = true;
@@ -128,6 +133,23 @@ TEST(DeploymentJson, HookSpecsAreValidated) {
   EXPECT_FALSE(hook_spec_from_json(json::parse(R"({"http":"ftp://a"})")).ok());
   EXPECT_FALSE(hook_spec_from_json(json::parse(R"({})")).ok());
   EXPECT_FALSE(hook_spec_from_json(json::parse(R"({"command":[1,2]})")).ok());
+  // TLS files only for https://, and a key only with its certificate.
+  auto tls = hook_spec_from_json(
+      json::parse(R"({"http":"https://a/x","ca_file":"/ca.pem","client_cert":"/c.pem"})"));
+  ASSERT_TRUE(tls.ok()) << tls.error().message;
+  EXPECT_EQ(tls->ca_file, "/ca.pem");
+  EXPECT_EQ(tls->client_cert, "/c.pem");
+  auto plain = hook_spec_from_json(json::parse(R"({"http":"http://a/x","ca_file":"/ca.pem"})"));
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().message, "ca_file: only for an https:// hook");
+  auto command = hook_spec_from_json(json::parse(R"({"command":["x"],"client_cert":"/c.pem"})"));
+  ASSERT_FALSE(command.ok());
+  EXPECT_EQ(command.error().message, "client_cert: only for an https:// hook");
+  auto key_alone =
+      hook_spec_from_json(json::parse(R"({"http":"https://a/x","client_key":"/k.pem"})"));
+  ASSERT_FALSE(key_alone.ok());
+  EXPECT_EQ(key_alone.error().message,
+            "client_key: needs client_cert (the certificate it belongs to)");
 }
 
 TEST(DeploymentJson, BrokenDocumentsAreErrorsNotCrashes) {
