@@ -424,6 +424,9 @@ std::optional<Response> AdminApi::cannot_drive(const Request& request) const {
     passed.url = leader + request.target;
     passed.body = request.body;
     passed.timeout = std::chrono::seconds(10);
+    // An https:// leader is verified against the system's CAs: the admin listener has no
+    // TLS settings of its own yet, so there is no CA file to pass on (a fleet behind a
+    // private CA installs it in the system's store).
     passed.headers.emplace_back("Content-Type", "application/json");
     passed.headers.emplace_back("X-Glidepath-Forwarded", "1");
     if (!request.authorization.empty()) {
@@ -443,8 +446,9 @@ std::optional<Response> AdminApi::cannot_drive(const Request& request) const {
       r.headers.emplace_back("X-Glidepath-Leader", leader);
       return r;
     }
-    Response r = Response::error(503, fmt::format("the fleet's leader {} did not answer: {}",
-                                                  leader, answered.error().message));
+    Response r =
+        Response::error(503, fmt::format("the fleet's leader {} did not answer: {}", leader,
+                                         http::without_server(answered.error().message, leader)));
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }

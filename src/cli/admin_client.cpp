@@ -25,6 +25,12 @@ void add_admin_options(CLI::App& command, AdminOptions& options) {
       ->envname("GLIDEPATH_ADMIN");
   command.add_option("--token", options.token, "The admin API's bearer token")
       ->envname("GLIDEPATH_TOKEN");
+  command
+      .add_option("--ca-file", options.ca_file,
+                  "With an https:// --admin: a PEM file of the CAs to trust instead of the "
+                  "system's (default $GLIDEPATH_CA_FILE)")
+      ->envname("GLIDEPATH_CA_FILE")
+      ->type_name("FILE");
   command.add_flag("--json", options.json, "Print the admin API's JSON");
 }
 
@@ -77,6 +83,7 @@ core::Result<AdminReply> AdminClient::send(std::string_view method, std::string_
   request.url = options_.url + std::string(path);
   request.body = std::move(body);
   request.timeout = timeout_;
+  request.tls.ca_file = options_.ca_file;
   request.headers.emplace_back("Accept", "application/json");
   if (!options_.token.empty()) {
     request.headers.emplace_back("Authorization", "Bearer " + options_.token);
@@ -94,9 +101,13 @@ core::Result<AdminReply> AdminClient::send(std::string_view method, std::string_
 std::string unreachable_message(const AdminClient& client, const core::Error& error) {
   return fmt::format(
       "cannot reach the admin API at {}: {}\n"
-      "hint: is `glidepath serve` running? Point --admin (or GLIDEPATH_ADMIN) at its admin "
-      "listener.",
-      client.options().url, error.message);
+      "hint: {}",
+      client.options().url, http::without_server(error.message, client.options().url),
+      error.message.find("certificate is not trusted") != std::string::npos
+          ? "the admin API's certificate is signed by a CA this machine does not trust: pass "
+            "that CA with --ca-file (or GLIDEPATH_CA_FILE)."
+          : "is `glidepath serve` running? Point --admin (or GLIDEPATH_ADMIN) at its admin "
+            "listener.");
 }
 
 void print_unreachable(const AdminClient& client, const core::Error& error) {

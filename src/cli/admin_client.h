@@ -1,6 +1,7 @@
 // The CLI's side of the admin API (SPEC sections 1 and 7): the flags every command that
-// talks to a running glidepath shares (--admin, --token, --json, with GLIDEPATH_ADMIN and
-// GLIDEPATH_TOKEN), and a client that sends JSON and reads JSON back.
+// talks to a running glidepath shares (--admin, --token, --ca-file, --json, with
+// GLIDEPATH_ADMIN, GLIDEPATH_TOKEN and GLIDEPATH_CA_FILE), and a client that sends JSON and
+// reads JSON back, over http:// or https://.
 #pragma once
 
 #include <chrono>
@@ -21,10 +22,12 @@ inline constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9090";
 struct AdminOptions {
   std::string url = kDefaultAdminUrl;
   std::string token;
+  // For an https:// admin URL: a PEM file of the CAs to trust instead of the system's.
+  std::string ca_file;
   bool json = false;
 };
 
-// Adds --admin URL, --token TOKEN and --json to `command`.
+// Adds --admin URL, --token TOKEN, --ca-file FILE and --json to `command`.
 void add_admin_options(CLI::App& command, AdminOptions& options);
 
 struct AdminReply {

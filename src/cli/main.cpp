@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/text.h"
+#include "http/client.h"
 
 namespace {
 
@@ -33,6 +34,8 @@ bool is_unknown_command(CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libcurl's global set-up, before any thread exists (serve starts many).
+  glidepath::http::initialize_client();
   CLI::App app{"Glidepath: an API gateway with safe deployments built in", "glidepath"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "glidepath 0.1.0");

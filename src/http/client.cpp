@@ -306,8 +306,8 @@ std::string describe(CURLcode code, CURL* easy, const char* detail, const Url& u
                      const ClientRequest& request, const Exchange& exchange) {
   const long long ms = request.timeout.count();
   switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return with_detail(fmt::format("cannot resolve {}", url.host), detail);
+    case CURLE_COULDNT_RESOLVE_HOST:  // libcurl's detail only repeats the name
+      return fmt::format("cannot resolve {}", url.host);
     case CURLE_COULDNT_CONNECT: {
       long os_errno = 0;
       curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -525,6 +525,14 @@ std::string ClientResponse::header(std::string_view name) const {
     if (iequals(n, name)) return v;
   }
   return "";
+}
+
+std::string without_server(std::string_view message, std::string_view url) {
+  auto parsed = parse_url(url);
+  if (!parsed) return std::string(message);
+  const std::string prefix = fmt::format("{}://{}: ", parsed->scheme, parsed->authority());
+  if (message.substr(0, prefix.size()) == prefix) message.remove_prefix(prefix.size());
+  return std::string(message);
 }
 
 void initialize_client() {

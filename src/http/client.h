@@ -84,6 +84,11 @@ struct ClientRequest {
 // certificate not trusted, timed out, a response larger than max_response_bytes.
 core::Result<ClientResponse> send_request(const ClientRequest& request);
 
+// A send_request error's text without its leading "scheme://host:port: ", for a caller that
+// names the server itself ("cannot reach the admin API at URL: <this>"); the message as it
+// is when it does not start with `url`'s server.
+std::string without_server(std::string_view message, std::string_view url);
+
 // Sets libcurl up for the process (curl_global_init, once). send_request does it on its
 // first call; a main() calls it first, before it starts threads.
 void initialize_client();

@@ -311,6 +311,17 @@ TEST(SendRequest, ARefusedConnectionNamesTheServer) {
             fmt::format("http://127.0.0.1:{}: cannot connect: Connection refused", port));
 }
 
+TEST(SendRequest, ACallerThatNamesTheServerCanDropItFromTheError) {
+  EXPECT_EQ(without_server("http://127.0.0.1:1: cannot connect: Connection refused",
+                           "http://127.0.0.1:1/v1/services"),
+            "cannot connect: Connection refused");
+  EXPECT_EQ(without_server("http://localhost:80: cannot resolve localhost", "http://localhost"),
+            "cannot resolve localhost");
+  // Another server, or no URL: left whole.
+  EXPECT_EQ(without_server("http://127.0.0.1:2: x", "http://127.0.0.1:1"), "http://127.0.0.1:2: x");
+  EXPECT_EQ(without_server("invalid URL 'x'", "x"), "invalid URL 'x'");
+}
+
 // ---------------------------------------------------------------------------------------
 // Timeouts: every step is bounded by the request's timeout.
 
