@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -205,6 +206,7 @@ struct TestHttpServer::State {
   uint16_t port = 0;
   std::thread thread;
   mutable std::mutex mutex;
+  mutable std::condition_variable handshake_failed;
   std::vector<ReceivedRequest> requests;
   std::vector<std::string> failed_handshakes;
 
@@ -227,8 +229,11 @@ struct TestHttpServer::State {
       SSL_set_fd(ssl, fd);
       if (SSL_accept(ssl) != 1) {
         std::string reason = take_openssl_error();
-        std::lock_guard lock(mutex);
-        failed_handshakes.push_back(reason.empty() ? "handshake failed" : reason);
+        {
+          std::lock_guard lock(mutex);
+          failed_handshakes.push_back(reason.empty() ? "handshake failed" : reason);
+        }
+        handshake_failed.notify_all();
         SSL_free(ssl);
         return;
       }
@@ -260,6 +265,12 @@ struct TestHttpServer::State {
       seen.body = data.substr(head_end + 4, wanted - head_end - 4);
       const std::string response =
           options.answer ? options.answer(seen) : http_response(200, "hello");
+      {
+        // Recorded before the client can have its answer: a test that got the response
+        // finds the request here without waiting.
+        std::lock_guard lock(mutex);
+        requests.push_back(std::move(seen));
+      }
       std::string_view rest = response;
       while (!rest.empty()) {
         const long n = ssl != nullptr ? SSL_write(ssl, rest.data(), static_cast<int>(rest.size()))
@@ -267,8 +278,6 @@ struct TestHttpServer::State {
         if (n <= 0) break;  // the client stopped reading (a body over its limit)
         rest.remove_prefix(static_cast<size_t>(n));
       }
-      std::lock_guard lock(mutex);
-      requests.push_back(std::move(seen));
     }
     if (ssl != nullptr) {
       SSL_shutdown(ssl);
@@ -364,8 +373,12 @@ std::vector<ReceivedRequest> TestHttpServer::requests() const {
   return state_->requests;
 }
 
-std::vector<std::string> TestHttpServer::failed_handshakes() const {
-  std::lock_guard lock(state_->mutex);
+std::vector<std::string> TestHttpServer::failed_handshakes(
+    std::chrono::milliseconds patience) const {
+  std::unique_lock lock(state_->mutex);
+  // The client may learn of the refusal (the alert) before the server has noted it.
+  state_->handshake_failed.wait_for(lock, patience,
+                                    [&] { return !state_->failed_handshakes.empty(); });
   return state_->failed_handshakes;
 }
 

@@ -4,6 +4,7 @@
 // and a listener that never answers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -54,9 +55,12 @@ class TestHttpServer {
   uint16_t port() const;
   // "https://127.0.0.1:PORT/path" (http:// without TLS); `host` replaces 127.0.0.1.
   std::string url(std::string_view path = "/", std::string_view host = "127.0.0.1") const;
-  // Every request answered so far, and every TLS handshake that failed (OpenSSL's reason).
+  // Every request answered so far (each is recorded before its response is sent).
   std::vector<ReceivedRequest> requests() const;
-  std::vector<std::string> failed_handshakes() const;
+  // Every TLS handshake that failed (OpenSSL's reason), waiting up to `patience` for the
+  // first one.
+  std::vector<std::string> failed_handshakes(
+      std::chrono::milliseconds patience = std::chrono::seconds(5)) const;
 
  private:
   struct State;
