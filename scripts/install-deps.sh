@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache make pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev libssl-dev libcurl4-openssl-dev
+  libsqlite3-dev libssl-dev libcurl4-openssl-dev ca-certificates
   libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   node-llhttp libboost-dev libnghttp2-dev

@@ -372,8 +372,9 @@ TEST(SendRequest, ConnectingToAnAddressThatDropsPacketsIsBounded) {
 }
 
 TEST(SendRequest, NameResolutionRunsWhereTheTimeoutBoundsIt) {
-  // libcurl's threaded resolver: the timeout covers a lookup that hangs (resolve()'s tests
-  // above show the same bound for the gateway's own resolver).
+  // libcurl's threaded resolver: the timeout covers a lookup that hangs
+  // (slow_name_test.cpp holds one for real; resolve()'s tests above show the same bound for
+  // the gateway's own resolver).
   EXPECT_TRUE(name_resolution_is_bounded());
 }
 
