@@ -424,9 +424,10 @@ std::optional<Response> AdminApi::cannot_drive(const Request& request) const {
     passed.url = leader + request.target;
     passed.body = request.body;
     passed.timeout = std::chrono::seconds(10);
-    // An https:// leader is verified against the system's CAs: the admin listener has no
-    // TLS settings of its own yet, so there is no CA file to pass on (a fleet behind a
-    // private CA installs it in the system's store).
+    // An https:// leader is verified against the system's CAs: the config names no CA
+    // for the fleet's admin certificates (a listener's TLS settings are what it presents,
+    // not what it trusts), so there is no CA file to pass on; a fleet whose admin API a
+    // private CA signed installs that CA in the system's store.
     passed.headers.emplace_back("Content-Type", "application/json");
     passed.headers.emplace_back("X-Glidepath-Forwarded", "1");
     if (!request.authorization.empty()) {
