@@ -1,15 +1,17 @@
 // The CLI's admin calls over https: --ca-file (or GLIDEPATH_CA_FILE) trusts an admin API
 // whose certificate a private CA signed; without it the system's CAs refuse it, and the
-// error says so and how to fix it. The admin API here is a TLS test server (tests/http)
-// answering as the real one would.
+// error says so and how to fix it. Against a TLS test server (tests/http) answering as the
+// admin API would, and against a real `glidepath serve` with admin.tls.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "support/background_process.h"
 #include "support/process.h"
 #include "test_server.h"
 
@@ -81,6 +83,41 @@ TEST_F(CliOverHttps, AMissingCaFileIsNamed) {
   const ProcessResult r = glidepath({"status", "--admin", admin(), "--ca-file", missing});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("cannot use the CA file " + missing));
+}
+
+TEST_F(CliOverHttps, AServeWithAdminTlsIsReachedWithTheCaFile) {
+  {
+    std::ofstream config(dir_ / "glidepath.yaml");
+    config << "store: \"sqlite::memory:\"\n"
+              "gateway: {listen: 127.0.0.1:0}\n"
+              "admin:\n"
+              "  listen: 127.0.0.1:0\n"
+              "  tls:\n"
+              "    certificates: [{cert: server.pem, key: server-key.pem}]\n"
+              "services:\n"
+              "  - name: orders\n"
+              "    versions: [{name: v1, upstreams: [127.0.0.1:9]}]\n"
+              "    live: v1\n";
+  }
+  BackgroundProcess serve({glidepath_binary(), "serve", "-c", (dir_ / "glidepath.yaml").string()});
+  const auto line = serve.wait_for_line(R"(^admin listening on 127\.0\.0\.1:(\d+) \(TLS\)$)",
+                                        std::chrono::seconds(30));
+  ASSERT_TRUE(line) << serve.out() << serve.err();
+  const std::string url = "https://127.0.0.1:" + (*line)[1];
+
+  ProcessResult r =
+      glidepath({"status", "orders", "--json", "--admin", url, "--ca-file", pki_.ca_cert});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"live\": \"v1\""));
+
+  r = glidepath({"status", "orders", "--admin", url});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the server's certificate is not trusted by the system's CAs"));
+
+  // The admin API speaks only TLS there: plain http is not an answer.
+  r = glidepath({"status", "orders", "--admin", "http://127.0.0.1:" + (*line)[1]});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(serve.terminate(std::chrono::seconds(20)), 0) << serve.err();
 }
 
 }  // namespace
