@@ -186,49 +186,50 @@ TEST(HookRunner, AnOnEventCommandStillRunningIsKilledWithTheRunner) {
   }
   EXPECT_TRUE(becomes_gone(grandchild.pid)) << "sleep " << grandchild.pid << " survived";
   std::filesystem::remove(file);
+}
 
-  TEST(HookRunner, AnHttpsHookTrustsItsCaFileAndPresentsItsClientCertificate) {
-    const std::string dir = temp_path("hook-pki");
-    const glidepath::testing::TestPki pki = glidepath::testing::make_test_pki(dir);
-    glidepath::testing::TestHttpServer::Options options;
-    options.cert_file = pki.server_cert;
-    options.key_file = pki.server_key;
-    options.client_ca_file = pki.ca_cert;  // the endpoint wants to know who calls
-    options.answer = [](const glidepath::testing::ReceivedRequest&) {
-      return glidepath::testing::http_response(200, "validated");
-    };
-    glidepath::testing::TestHttpServer server(options);
-    HookRunner runner;
-    HookCall call;
-    call.deployment_id = "dep_https";
-    call.kind = deploy::HookKind::pre_traffic;
-    call.spec.http = server.url("/validate");
-    call.spec.ca_file = pki.ca_cert;
-    call.spec.client_cert = pki.client_cert;
-    call.spec.client_key = pki.client_key;
-    call.spec.timeout = 20s;
-    call.payload = R"({"deployment_id":"dep_https"})";
-    runner.start(call);
-    const auto seen = wait_finished(runner, "dep_https");
-    ASSERT_TRUE(seen.has_value());
-    EXPECT_EQ(seen->status, deploy::HookStatus::succeeded) << seen->message;
-    EXPECT_EQ(seen->message, "HTTP 200: validated");
-    const auto requests = server.requests();
-    ASSERT_EQ(requests.size(), 1u);
-    EXPECT_EQ(requests[0].body, call.payload);
-    EXPECT_EQ(requests[0].client_subject, "glidepath-test-client");
+TEST(HookRunner, AnHttpsHookTrustsItsCaFileAndPresentsItsClientCertificate) {
+  const std::string dir = temp_path("hook-pki");
+  const glidepath::testing::TestPki pki = glidepath::testing::make_test_pki(dir);
+  glidepath::testing::TestHttpServer::Options options;
+  options.cert_file = pki.server_cert;
+  options.key_file = pki.server_key;
+  options.client_ca_file = pki.ca_cert;  // the endpoint wants to know who calls
+  options.answer = [](const glidepath::testing::ReceivedRequest&) {
+    return glidepath::testing::http_response(200, "validated");
+  };
+  glidepath::testing::TestHttpServer server(options);
+  HookRunner runner;
+  HookCall call;
+  call.deployment_id = "dep_https";
+  call.kind = deploy::HookKind::pre_traffic;
+  call.spec.http = server.url("/validate");
+  call.spec.ca_file = pki.ca_cert;
+  call.spec.client_cert = pki.client_cert;
+  call.spec.client_key = pki.client_key;
+  call.spec.timeout = 20s;
+  call.payload = R"({"deployment_id":"dep_https"})";
+  runner.start(call);
+  const auto seen = wait_finished(runner, "dep_https");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->status, deploy::HookStatus::succeeded) << seen->message;
+  EXPECT_EQ(seen->message, "HTTP 200: validated");
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body, call.payload);
+  EXPECT_EQ(requests[0].client_subject, "glidepath-test-client");
 
-    // Without its ca_file the system's CAs do not trust the endpoint: the hook fails, saying so.
-    call.deployment_id = "dep_untrusted";
-    call.spec.ca_file.clear();
-    runner.start(call);
-    const auto untrusted = wait_finished(runner, "dep_untrusted");
-    ASSERT_TRUE(untrusted.has_value());
-    EXPECT_EQ(untrusted->status, deploy::HookStatus::failed);
-    EXPECT_THAT(untrusted->message, ::testing::HasSubstr("certificate is not trusted"));
-    EXPECT_EQ(server.requests().size(), 1u);
-    std::filesystem::remove_all(dir);
-  }
+  // Without its ca_file the system's CAs do not trust the endpoint: the hook fails, saying so.
+  call.deployment_id = "dep_untrusted";
+  call.spec.ca_file.clear();
+  runner.start(call);
+  const auto untrusted = wait_finished(runner, "dep_untrusted");
+  ASSERT_TRUE(untrusted.has_value());
+  EXPECT_EQ(untrusted->status, deploy::HookStatus::failed);
+  EXPECT_THAT(untrusted->message, ::testing::HasSubstr("certificate is not trusted"));
+  EXPECT_EQ(server.requests().size(), 1u);
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace glidepath::controller
