@@ -256,12 +256,15 @@ core::Result<std::shared_ptr<const ServerContext>> ServerContext::load(
                                (config.session_tickets ? 0 : SSL_OP_NO_TICKET));
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
-    if (SSL_CTX_use_certificate_chain_file(c, files.cert.c_str()) != 1) {
-      return core::fail(fmt::format("tls: cert {}: not a usable PEM certificate: {}", files.cert,
-                                    openssl_reason()));
-    }
+    // The key first: OpenSSL checks a key against a certificate already set and fails with
+    // "key values mismatch", which would read as an unusable key file. Set after the key,
+    // a certificate of another key just displaces it, and the check below says so.
     if (SSL_CTX_use_PrivateKey_file(c, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
       return core::fail(fmt::format("tls: key {}: not a usable PEM private key: {}", files.key,
+                                    openssl_reason()));
+    }
+    if (SSL_CTX_use_certificate_chain_file(c, files.cert.c_str()) != 1) {
+      return core::fail(fmt::format("tls: cert {}: not a usable PEM certificate: {}", files.cert,
                                     openssl_reason()));
     }
     if (SSL_CTX_check_private_key(c) != 1) {

@@ -151,6 +151,23 @@ TEST_F(ReloaderTest, AGarbageCertificateIsRefusedAndTheOldOneStaysInForce) {
   EXPECT_EQ(status.certificates.at(0).subject, "/CN=third.example.com");
 }
 
+TEST_F(ReloaderTest, ACertificateWithoutItsNewKeyIsRefusedUntilTheKeyComes) {
+  // A writer that replaces the certificate, then (a moment later) the key.
+  Reloader reloader = make();
+  ASSERT_TRUE(reloader.load(kStart));
+  const PemPair next = ca_.issue({.common_name = "next.example.com"});
+  glidepath::testing::replace_file(files_.cert, next.cert);
+  const Reloader::Outcome half = reloader.check(false, kStart + std::chrono::seconds(1));
+  ASSERT_EQ(half.kind, Kind::refused);
+  EXPECT_THAT(half.message, HasSubstr("key " + files_.key +
+                                      " does not belong to the certificate in " + files_.cert));
+  glidepath::testing::replace_file(files_.key, next.key);
+  const Reloader::Outcome whole = reloader.check(false, kStart + std::chrono::seconds(2));
+  ASSERT_EQ(whole.kind, Kind::reloaded) << whole.message;
+  EXPECT_EQ(subject_of(whole.context), "/CN=next.example.com");
+  EXPECT_TRUE(reloader.status().ok);
+}
+
 TEST_F(ReloaderTest, ADeletedKeyIsRefusedAndNamed) {
   Reloader reloader = make();
   ASSERT_TRUE(reloader.load(kStart));

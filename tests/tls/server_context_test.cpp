@@ -109,6 +109,14 @@ TEST_F(ServerContextLoad, ATruncatedCertificateIsNamed) {
               HasSubstr("cert " + truncated + ": not a usable PEM certificate"));
 }
 
+TEST_F(ServerContextLoad, AKeyOfAnotherCertificateIsNamedWithBothFiles) {
+  const CertificateFiles mine = ca_.issue_files({}, dir_.path(), "mine");
+  const CertificateFiles other = ca_.issue_files({}, dir_.path(), "other");
+  EXPECT_THAT(
+      load_error(tls_config({{mine.cert, other.key, {}}})),
+      HasSubstr("key " + other.key + " does not belong to the certificate in " + mine.cert));
+}
+
 TEST_F(ServerContextLoad, AKeyOfAnotherTypeDoesNotBelongEither) {
   const CertificateFiles mine = ca_.issue_files({}, dir_.path(), "mine");
   const std::string rsa = dir_.file("rsa.key");
