@@ -376,6 +376,113 @@ INSTANTIATE_TEST_SUITE_P(
                   "services[0].deployment.alarms", "expected a list, got a mapping"}),
     case_name);
 
+// `gateway.tls` with one certificate (paths are not checked without a file to load from:
+// see tls_config_test.cpp) and `fields` after it.
+std::string tls(std::string_view fields) {
+  return top("gateway:\n  tls:\n    certificates: [{cert: a.crt, key: a.key}]\n" +
+             std::string(fields));
+}
+// `gateway.listeners` holding `items`.
+std::string listeners(std::string_view items) {
+  return top("gateway:\n  listen: 127.0.0.1:8443\n  listeners:\n" + std::string(items));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Tls, SingleErrorTest,
+    ::testing::Values(
+        ErrorCase{"NoCertificates", top("gateway:\n  tls:\n    min_version: \"1.3\"  # <-\n"),
+                  "gateway.tls.certificates", "is required: [{cert: FILE, key: FILE}] (PEM files)"},
+        ErrorCase{"EmptyCertificates", top("gateway:\n  tls:\n    certificates: []  # <-\n"),
+                  "gateway.tls.certificates", "needs at least one {cert, key}"},
+        ErrorCase{"CertificatesAsMap",
+                  top("gateway:\n  tls:\n    certificates: {cert: a.crt}  # <-\n"),
+                  "gateway.tls.certificates", "expected a list, got a mapping"},
+        ErrorCase{"CertificateWithoutCert",
+                  top("gateway:\n  tls:\n    certificates:\n      - key: a.key  # <-\n"),
+                  "gateway.tls.certificates[0].cert",
+                  "is required: a PEM file with the certificate (and its chain)"},
+        ErrorCase{"CertificateWithoutKey",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt  # <-\n"),
+                  "gateway.tls.certificates[0].key",
+                  "is required: a PEM file with the certificate's private key"},
+        ErrorCase{"EmptyCertPath",
+                  top("gateway:\n  tls:\n    certificates:\n      - key: a.key\n"
+                      "        cert: \"\"  # <-\n"),
+                  "gateway.tls.certificates[0].cert", "must not be empty"},
+        ErrorCase{"CertTypo",
+                  top("gateway:\n  tls:\n    certificates:\n      - key: a.key\n"
+                      "        certs: a.crt  # <-\n"),
+                  "gateway.tls.certificates[0].certs", "did you mean 'cert'?"},
+        ErrorCase{"HostWithSpace",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
+                      "        key: a.key\n        hosts: [\"api example.com\"]  # <-\n"),
+                  "gateway.tls.certificates[0].hosts[0]",
+                  "'api example.com' is not a server name (e.g. api.example.com or *.example.com)"},
+        ErrorCase{"WildcardInsideAName",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
+                      "        key: a.key\n        hosts:\n          - api.example.com\n"
+                      "          - \"a.*.example.com\"  # <-\n"),
+                  "gateway.tls.certificates[0].hosts[1]", "'a.*.example.com' is not a server name"},
+        ErrorCase{"TwoWildcardLabels",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
+                      "        key: a.key\n        hosts: [\"*.*.example.com\"]  # <-\n"),
+                  "gateway.tls.certificates[0].hosts[0]", "is not a server name"},
+        ErrorCase{"HostEndingInADot",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
+                      "        key: a.key\n        hosts: [example.com.]  # <-\n"),
+                  "gateway.tls.certificates[0].hosts[0]", "is not a server name"},
+        ErrorCase{"MinVersion11", tls("    min_version: \"1.1\"  # <-\n"),
+                  "gateway.tls.min_version", "must be one of 1.2, 1.3; got '1.1'"},
+        ErrorCase{"MinVersion11Unquoted", tls("    min_version: 1.1  # <-\n"),
+                  "gateway.tls.min_version", "must be one of 1.2, 1.3; got '1.1'"},
+        ErrorCase{"AlpnH2", tls("    alpn: [h2, http/1.1]  # <-\n"), "gateway.tls.alpn[0]",
+                  "HTTP/2 is not served yet: offer http/1.1 only (the default)"},
+        ErrorCase{"AlpnUnknown", tls("    alpn:\n      - http/1.1\n      - spdy/3  # <-\n"),
+                  "gateway.tls.alpn[1]", "unknown protocol 'spdy/3': the gateway speaks http/1.1"},
+        ErrorCase{"AlpnEmpty", tls("    alpn: []  # <-\n"), "gateway.tls.alpn",
+                  "needs at least one protocol, e.g. [http/1.1]"},
+        ErrorCase{"SessionTicketsWord", tls("    session_tickets: sometimes  # <-\n"),
+                  "gateway.tls.session_tickets", "expected true or false"},
+        ErrorCase{"RotationTooShort", tls("    ticket_key_rotation: 30s  # <-\n"),
+                  "gateway.tls.ticket_key_rotation", "must be between 1m and 168h"},
+        ErrorCase{"RotationTooLong", tls("    ticket_key_rotation: 169h  # <-\n"),
+                  "gateway.tls.ticket_key_rotation", "must be between 1m and 168h"},
+        ErrorCase{"RotationWithoutUnit", tls("    ticket_key_rotation: 60  # <-\n"),
+                  "gateway.tls.ticket_key_rotation", "missing unit"},
+        ErrorCase{"UnknownTlsKey", tls("    min_verison: \"1.3\"  # <-\n"),
+                  "gateway.tls.min_verison", "did you mean 'min_version'?"},
+        ErrorCase{"TlsAsString", top("gateway:\n  tls: on  # <-\n"), "gateway.tls",
+                  "expected a mapping"},
+        ErrorCase{"ListenerWithoutListen", listeners("    - redirect_https: 8443  # <-\n"),
+                  "gateway.listeners[0].listen", "is required: HOST:PORT"},
+        ErrorCase{"ListenerBadAddress", listeners("    - listen: 127.0.0.1:99999  # <-\n"),
+                  "gateway.listeners[0].listen", "port must be 1-65535"},
+        ErrorCase{"ListenerTlsErrorsHaveTheirPath",
+                  listeners("    - listen: 127.0.0.1:9443\n      tls:\n"
+                            "        certificates: []  # <-\n"),
+                  "gateway.listeners[0].tls.certificates", "needs at least one {cert, key}"},
+        ErrorCase{"RedirectOnATlsListener",
+                  listeners("    - listen: 127.0.0.1:9443\n"
+                            "      tls: {certificates: [{cert: a.crt, key: a.key}]}\n"
+                            "      redirect_https: 8443  # <-\n"),
+                  "gateway.listeners[0].redirect_https",
+                  "is for a plain listener: a TLS listener serves HTTPS itself"},
+        ErrorCase{"RedirectPortOutOfRange",
+                  listeners("    - listen: 127.0.0.1:8080\n      redirect_https: 70000  # <-\n"),
+                  "gateway.listeners[0].redirect_https", "must be between 1 and 65535"},
+        ErrorCase{"ListenersAsMap", top("gateway:\n  listeners: {listen: 127.0.0.1:1}  # <-\n"),
+                  "gateway.listeners", "expected a list, got a mapping"},
+        ErrorCase{"ListenerTypo",
+                  listeners("    - listen: 127.0.0.1:8080\n      redirect_http: 8443  # <-\n"),
+                  "gateway.listeners[0].redirect_http", "did you mean 'redirect_https'?"},
+        ErrorCase{"ListenerOnGatewayListen", listeners("    - listen: 127.0.0.1:8443  # <-\n"),
+                  "gateway.listeners[0].listen", "127.0.0.1:8443 is gateway.listen already"},
+        ErrorCase{"AdminOnAListener",
+                  listeners("    - listen: 127.0.0.1:8080\n") +
+                      "admin:\n  listen: 127.0.0.1:8080  # <-\n",
+                  "admin.listen", "must differ from the gateway's listener 127.0.0.1:8080"}),
+    case_name);
+
 INSTANTIATE_TEST_SUITE_P(
     Document, SingleErrorTest,
     ::testing::Values(
