@@ -38,20 +38,8 @@ GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::st
   if (const auto n = view.get("tls"))
     gateway.tls = detail::read_tls(reader, *n, view.path("tls"), context);
   if (const auto n = view.get("listeners")) {
-    gateway.listeners = detail::read_listeners(reader, *n, view.path("listeners"), context);
-    for (size_t i = 0; i < gateway.listeners.size(); ++i) {
-      const core::HostPort& listen = gateway.listeners[i].listen;
-      if (listen == gateway.listen && listen.port != 0) {
-        reader.error(detail::index_path(view.path("listeners"), i) + ".listen", *n,
-                     fmt::format("{} is gateway.listen already", core::format_host_port(listen)));
-      }
-      for (size_t j = 0; j < i; ++j) {
-        if (gateway.listeners[j].listen == listen && listen.port != 0) {
-          reader.error(detail::index_path(view.path("listeners"), i) + ".listen", *n,
-                       fmt::format("{} is listed twice", core::format_host_port(listen)));
-        }
-      }
-    }
+    gateway.listeners =
+        detail::read_listeners(reader, *n, view.path("listeners"), gateway.listen, context);
   }
   if (const auto n = view.get("workers")) {
     if (auto workers = reader.integer(*n, view.path("workers"), 0, 1024)) {

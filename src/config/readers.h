@@ -31,9 +31,12 @@ DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<
 // errors (reported).
 std::optional<TlsConfig> read_tls(Reader& reader, const YAML::Node& node, const std::string& path,
                                   const LoadContext& context);
-// `gateway.listeners`: the listeners beside gateway.listen.
+// `gateway.listeners`: the listeners beside gateway.listen (`gateway_listen`), each on an
+// address of its own.
 std::vector<ListenerConfig> read_listeners(Reader& reader, const YAML::Node& node,
-                                           const std::string& path, const LoadContext& context);
+                                           const std::string& path,
+                                           const core::HostPort& gateway_listen,
+                                           const LoadContext& context);
 
 // Checks across services: names and routes must be unique.
 void check_services(Reader& reader, const std::vector<ServiceConfig>& services,

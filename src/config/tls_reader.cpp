@@ -192,10 +192,13 @@ std::optional<TlsConfig> read_tls(Reader& reader, const YAML::Node& node, const 
 }
 
 std::vector<ListenerConfig> read_listeners(Reader& reader, const YAML::Node& node,
-                                           const std::string& path, const LoadContext& context) {
+                                           const std::string& path,
+                                           const core::HostPort& gateway_listen,
+                                           const LoadContext& context) {
   std::vector<ListenerConfig> listeners;
   auto list = reader.list(node, path);
   if (!list) return listeners;
+  std::vector<core::HostPort> addresses;  // of every item so far, complete or not
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string item_path = index_path(path, i);
     MapView view(reader, (*list)[i], item_path, {"listen", "tls", "redirect_https"});
@@ -205,6 +208,19 @@ std::vector<ListenerConfig> read_listeners(Reader& reader, const YAML::Node& nod
     if (const auto n = view.get("listen")) {
       if (auto listen = reader.host_port(*n, view.path("listen"), true)) {
         listener.listen = *listen;
+        // Port 0 picks a free port each time: never the same address twice.
+        if (listen->port != 0 && *listen == gateway_listen) {
+          reader.error(
+              view.path("listen"), *n,
+              fmt::format("{} is gateway.listen already", core::format_host_port(*listen)));
+          complete = false;
+        } else if (listen->port != 0 &&
+                   std::find(addresses.begin(), addresses.end(), *listen) != addresses.end()) {
+          reader.error(view.path("listen"), *n,
+                       fmt::format("{} is listed twice", core::format_host_port(*listen)));
+          complete = false;
+        }
+        addresses.push_back(*listen);
       } else {
         complete = false;
       }

@@ -477,6 +477,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "gateway.listeners[0].redirect_http", "did you mean 'redirect_https'?"},
         ErrorCase{"ListenerOnGatewayListen", listeners("    - listen: 127.0.0.1:8443  # <-\n"),
                   "gateway.listeners[0].listen", "127.0.0.1:8443 is gateway.listen already"},
+        ErrorCase{"SameListenerTwice",
+                  listeners("    - listen: 127.0.0.1:8080\n    - listen: 127.0.0.1:8081\n"
+                            "    - listen: 127.0.0.1:8080  # <-\n"),
+                  "gateway.listeners[2].listen", "127.0.0.1:8080 is listed twice"},
         ErrorCase{"AdminOnAListener",
                   listeners("    - listen: 127.0.0.1:8080\n") +
                       "admin:\n  listen: 127.0.0.1:8080  # <-\n",

@@ -153,6 +153,25 @@ TEST(TlsConfig, ListenersOnPortZeroMayRepeat) {
   EXPECT_EQ(result.config->gateway.listeners.size(), 2u);
 }
 
+TEST(TlsConfig, ADuplicateListenerIsNamedByItsOwnIndexAndLine) {
+  // The first listener has an error of its own (and is left out of the result): the
+  // duplicate is still listeners[2], on its own line.
+  const LoadResult result = load_config(
+      "gateway:\n"
+      "  listeners:\n"
+      "    - listen: 127.0.0.1:9443\n"
+      "      tls: {certificates: []}\n"
+      "    - listen: 127.0.0.1:8081\n"
+      "    - listen: 127.0.0.1:8081\n" +
+          std::string(kService),
+      empty_env());
+  ASSERT_EQ(result.errors.size(), 2u) << describe(result);
+  EXPECT_EQ(result.errors[0].path, "gateway.listeners[0].tls.certificates");
+  EXPECT_EQ(result.errors[1].path, "gateway.listeners[2].listen");
+  EXPECT_EQ(result.errors[1].line, 6);
+  EXPECT_EQ(result.errors[1].message, "127.0.0.1:8081 is listed twice");
+}
+
 TEST(TlsConfigFile, RelativePathsAreResolvedAgainstTheConfigsDirectory) {
   ConfigDir dir;
   dir.write("certs/api.crt", "x");
