@@ -4,10 +4,12 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -96,6 +98,7 @@ std::string gateway_config(const std::string& services_yaml, const GatewaySettin
   if (!s.idle_timeout.empty()) out << "  idle_timeout: " << s.idle_timeout << "\n";
   if (s.max_header_bytes != 0) out << "  max_header_bytes: " << s.max_header_bytes << "\n";
   if (s.max_body_bytes != 0) out << "  max_body_bytes: " << s.max_body_bytes << "\n";
+  out << s.more_yaml;
   out << "admin:\n  listen: 127.0.0.1:0\n";
   out << "store: sqlite:" << store_path << "\n";
   out << "services:\n" << services_yaml;
@@ -107,17 +110,26 @@ std::string gateway_config(const std::string& services_yaml, const GatewaySettin
 GatewayServer::GatewayServer(const std::string& services_yaml, const GatewaySettings& settings)
     : config_text_(gateway_config(services_yaml, settings, dir_.path() + "/glidepath.db")),
       process_({glidepath_binary(), "serve", "-c", dir_.write("glidepath.yaml", config_text_)}) {
-  auto gateway_line =
-      process_.wait_for_line(R"(^gateway listening on 127\.0\.0\.1:(\d+)$)", kStartTimeout);
+  // One line per gateway listener, in order, "(TLS)" or "(redirects to HTTPS)" after
+  // some; then the admin API's.
+  auto gateway_line = process_.wait_for_line(
+      R"(^gateway listening on 127\.0\.0\.1:(\d+)( \(.*\))?$)", kStartTimeout);
   if (!gateway_line) {
     throw std::runtime_error("the gateway did not start: " + process_.err() + "\nconfig:\n" +
                              config_text_);
   }
-  port_ = static_cast<std::uint16_t>(std::stoi((*gateway_line)[1]));
-  auto admin_line =
-      process_.wait_for_line(R"(^admin listening on 127\.0\.0\.1:(\d+)$)", kStartTimeout);
-  if (!admin_line) throw std::runtime_error("the admin API did not start: " + process_.err());
-  admin_port_ = static_cast<std::uint16_t>(std::stoi((*admin_line)[1]));
+  ports_.push_back(static_cast<std::uint16_t>(std::stoi((*gateway_line)[1])));
+  while (true) {
+    auto line = process_.wait_for_line(
+        R"(^(gateway|admin) listening on 127\.0\.0\.1:(\d+)( \(.*\))?$)", kStartTimeout);
+    if (!line) throw std::runtime_error("the admin API did not start: " + process_.err());
+    const auto port = static_cast<std::uint16_t>(std::stoi((*line)[2]));
+    if ((*line)[1] == "admin") {
+      admin_port_ = port;
+      break;
+    }
+    ports_.push_back(port);
+  }
 }
 
 GatewayServer::~GatewayServer() {
@@ -128,7 +140,19 @@ int GatewayServer::stop() {
   stopped_ = true;
   const int code = process_.terminate(std::chrono::seconds(15));
   EXPECT_EQ(code, 0) << "glidepath serve: " << process_.err();
-  EXPECT_EQ(process_.err(), "") << "glidepath serve";
+  if (allowed_stderr_.empty()) {
+    EXPECT_EQ(process_.err(), "") << "glidepath serve";
+    return code;
+  }
+  std::string unexpected;
+  std::istringstream lines(process_.err());
+  for (std::string line; std::getline(lines, line);) {
+    const bool allowed =
+        std::any_of(allowed_stderr_.begin(), allowed_stderr_.end(),
+                    [&](const std::string& p) { return std::regex_search(line, std::regex(p)); });
+    if (!allowed) unexpected += line + "\n";
+  }
+  EXPECT_EQ(unexpected, "") << "glidepath serve, unexpected on stderr";
   return code;
 }
 

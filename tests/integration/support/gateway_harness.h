@@ -5,7 +5,8 @@
 //
 // At the end each server must stop cleanly on SIGTERM (exit 0) with nothing on stderr: a
 // sanitizer report (leak, overflow, undefined behaviour) in a server fails the test that
-// started it.
+// started it. A test that makes the server write a line on purpose (a refused certificate)
+// says which lines it expects (GatewayServer::allow_stderr); anything else still fails.
 #pragma once
 
 #include <sys/types.h>
@@ -73,6 +74,9 @@ struct GatewaySettings {
   std::string idle_timeout;
   std::uint64_t max_header_bytes = 0;
   std::uint64_t max_body_bytes = 0;
+  // More of the gateway section, as written (each line indented two spaces), e.g. a `tls:`
+  // block or `listeners:`. Listeners should listen on 127.0.0.1:0.
+  std::string more_yaml;
 };
 
 // `glidepath serve -c FILE`. `services_yaml` is the list under `services:`, each item
@@ -84,9 +88,17 @@ class GatewayServer {
   GatewayServer(const GatewayServer&) = delete;
   GatewayServer& operator=(const GatewayServer&) = delete;
 
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return ports_.front(); }
+  // Listener `listener`'s port: 0 is gateway.listen, then gateway.listeners in order.
+  std::uint16_t port(std::size_t listener) const { return ports_.at(listener); }
+  std::size_t listener_count() const { return ports_.size(); }
   std::uint16_t admin_port() const { return admin_port_; }
-  HttpClient client() const { return HttpClient("127.0.0.1", port_); }
+  HttpClient client() const { return HttpClient("127.0.0.1", port()); }
+  HttpClient client(std::size_t listener) const { return HttpClient("127.0.0.1", port(listener)); }
+  // A TLS connection to a listener (throws when the handshake fails).
+  HttpClient tls_client(TlsOptions options, std::size_t listener = 0) const {
+    return HttpClient("127.0.0.1", port(listener), std::move(options));
+  }
   HttpClient admin_client() const { return HttpClient("127.0.0.1", admin_port_); }
   BackgroundProcess& process() { return process_; }
   pid_t pid() const { return process_.pid(); }
@@ -97,14 +109,18 @@ class GatewayServer {
   std::uint64_t rss_bytes() const;
   // GET /metrics on the admin port.
   std::string metrics_text() const;
-  // SIGTERM and wait: returns the exit status (expected 0) and checks stderr is empty.
+  // SIGTERM and wait: returns the exit status (expected 0) and checks stderr is empty but
+  // for the lines allow_stderr() expects.
   int stop();
+  // Lines of stderr matching `pattern` (std::regex_search) are expected, not a failure.
+  void allow_stderr(std::string pattern) { allowed_stderr_.push_back(std::move(pattern)); }
 
  private:
   TempDir dir_;
   std::string config_text_;
   BackgroundProcess process_;
-  std::uint16_t port_ = 0;
+  std::vector<std::uint16_t> ports_;
+  std::vector<std::string> allowed_stderr_;
   std::uint16_t admin_port_ = 0;
   bool stopped_ = false;
 };

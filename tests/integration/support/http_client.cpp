@@ -1,9 +1,13 @@
 #include "support/http_client.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +19,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -67,7 +72,222 @@ bool method_has_body(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }
 
+// Waits up to the deadline for `events` on `fd`: true when ready.
+bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    const int ready = poll(&p, 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    return ready > 0;
+  }
+}
+
+// OpenSSL's whole error queue as text, and the queue emptied.
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out;
+}
+
+int tls_version(const std::string& text) {
+  if (text.empty()) return 0;
+  if (text == "1.0") return TLS1_VERSION;
+  if (text == "1.1") return TLS1_1_VERSION;
+  if (text == "1.2") return TLS1_2_VERSION;
+  if (text == "1.3") return TLS1_3_VERSION;
+  throw std::invalid_argument("unknown TLS version " + text);
+}
+
 }  // namespace
+
+// ---- TLS ----------------------------------------------------------------------------------
+
+struct HttpClient::TlsState {
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+  bool broken = false;  // a fatal error: no close_notify may follow
+  ~TlsState() {
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+};
+
+void HttpClient::start_tls() {
+  // OpenSSL writes with write(2): a server that has gone would kill the test with SIGPIPE.
+  static const bool sigpipe_ignored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipe_ignored;
+  const TlsOptions& options = *tls_options_;
+  const auto deadline = std::chrono::steady_clock::now() + options.handshake_timeout;
+  auto state = std::make_unique<TlsState>();
+  const auto fail = [&](const std::string& why) {
+    state.reset();
+    close();
+    throw std::runtime_error("TLS handshake with " + host_ + ":" + std::to_string(port_) +
+                             " failed: " + why);
+  };
+  ERR_clear_error();
+  state->ctx = SSL_CTX_new(TLS_client_method());
+  if (state->ctx == nullptr) fail("SSL_CTX_new: " + openssl_errors());
+  const int min_version = tls_version(options.min_version);
+  const int max_version = tls_version(options.max_version);
+  if (min_version != 0) SSL_CTX_set_min_proto_version(state->ctx, min_version);
+  if (max_version != 0) SSL_CTX_set_max_proto_version(state->ctx, max_version);
+  if (min_version != 0 && min_version < TLS1_2_VERSION) {
+    SSL_CTX_set_security_level(state->ctx, 0);
+  }
+  if (!options.ciphers.empty() &&
+      SSL_CTX_set_cipher_list(state->ctx, options.ciphers.c_str()) != 1) {
+    fail("cipher list " + options.ciphers + ": " + openssl_errors());
+  }
+  if (!options.alpn.empty()) {
+    std::string wire;
+    for (const std::string& protocol : options.alpn) {
+      wire.push_back(static_cast<char>(protocol.size()));
+      wire += protocol;
+    }
+    SSL_CTX_set_alpn_protos(state->ctx, reinterpret_cast<const unsigned char*>(wire.data()),
+                            static_cast<unsigned>(wire.size()));
+  }
+  if (!options.ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(state->ctx, options.ca_file.c_str(), nullptr) != 1) {
+      fail("CA file " + options.ca_file + ": " + openssl_errors());
+    }
+    SSL_CTX_set_verify(state->ctx, SSL_VERIFY_PEER, nullptr);
+  }
+  // A server that closes without close_notify has closed, not failed.
+  SSL_CTX_set_options(state->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_mode(state->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
+  state->ssl = SSL_new(state->ctx);
+  if (state->ssl == nullptr || SSL_set_fd(state->ssl, fd_) != 1)
+    fail("SSL_new: " + openssl_errors());
+  if (!options.server_name.empty()) {
+    // SSL_set_tlsext_host_name, without the macro's C-style cast.
+    SSL_ctrl(state->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(options.server_name.c_str()));
+    if (!options.ca_file.empty()) SSL_set1_host(state->ssl, options.server_name.c_str());
+  }
+  if (options.session) SSL_set_session(state->ssl, options.session.get());
+  const int flags = fcntl(fd_, F_GETFL, 0);
+  fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  while (true) {
+    ERR_clear_error();
+    const int rc = SSL_connect(state->ssl);
+    if (rc == 1) break;
+    const int error = SSL_get_error(state->ssl, rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      if (!wait_for(fd_, error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) {
+        fail("timed out");
+      }
+      continue;
+    }
+    std::string why = openssl_errors();
+    if (error == SSL_ERROR_SYSCALL) {
+      why += (why.empty() ? "" : "; ") +
+             std::string(errno != 0 ? std::strerror(errno) : "the server closed");
+    }
+    const long verify = SSL_get_verify_result(state->ssl);
+    if (verify != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+    fail(why.empty() ? "SSL error " + std::to_string(error) : why);
+  }
+  tls_ = std::move(state);
+}
+
+TlsInfo HttpClient::tls_info() const {
+  TlsInfo info;
+  if (!tls_) return info;
+  info.version = SSL_get_version(tls_->ssl);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(tls_->ssl); cipher != nullptr) {
+    info.cipher = SSL_CIPHER_get_name(cipher);
+  }
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_length = 0;
+  SSL_get0_alpn_selected(tls_->ssl, &alpn, &alpn_length);
+  if (alpn != nullptr) info.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+  if (X509* peer = SSL_get0_peer_certificate(tls_->ssl); peer != nullptr) {
+    char text[512];
+    X509_NAME_oneline(X509_get_subject_name(peer), text, sizeof text);
+    info.peer_subject = text;
+  }
+  info.session_reused = SSL_session_reused(tls_->ssl) == 1;
+  return info;
+}
+
+TlsSession HttpClient::tls_session() const {
+  if (!tls_) return nullptr;
+  SSL_SESSION* session = SSL_get1_session(tls_->ssl);
+  if (session == nullptr) return nullptr;
+  return TlsSession(session, [](SSL_SESSION* s) { SSL_SESSION_free(s); });
+}
+
+void HttpClient::resume_with(TlsSession session) {
+  if (tls_options_) tls_options_->session = std::move(session);
+}
+
+bool HttpClient::send_tls(std::string_view bytes, std::chrono::steady_clock::time_point deadline) {
+  while (!bytes.empty()) {
+    if (!tls_ || tls_->broken) return false;
+    ERR_clear_error();
+    const int n = SSL_write(tls_->ssl, bytes.data(),
+                            static_cast<int>(std::min<size_t>(bytes.size(), 1 << 20)));
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    const int error = SSL_get_error(tls_->ssl, n);
+    if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
+      if (!wait_for(fd_, error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, deadline)) return false;
+      continue;
+    }
+    tls_->broken = true;
+    return false;
+  }
+  return true;
+}
+
+HttpClient::ReadResult HttpClient::read_some_tls(std::chrono::steady_clock::time_point deadline) {
+  char buffer[16384];
+  while (true) {
+    if (tls_->broken) return ReadResult::failed;
+    ERR_clear_error();
+    errno = 0;
+    const int n = SSL_read(tls_->ssl, buffer, sizeof buffer);
+    if (n > 0) {
+      pending_.append(buffer, static_cast<size_t>(n));
+      return ReadResult::data;
+    }
+    const int error = SSL_get_error(tls_->ssl, n);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      if (!wait_for(fd_, error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) {
+        return ReadResult::timed_out;
+      }
+      continue;
+    }
+    if (error == SSL_ERROR_ZERO_RETURN) {  // close_notify, or EOF (IGNORE_UNEXPECTED_EOF)
+      peer_closed_ = true;
+      return ReadResult::closed;
+    }
+    tls_->broken = true;
+    if (error == SSL_ERROR_SYSCALL && errno == ECONNRESET) {
+      peer_closed_ = true;
+      peer_reset_ = true;
+      return ReadResult::reset;
+    }
+    if (error == SSL_ERROR_SYSCALL && errno == 0) {
+      peer_closed_ = true;
+      return ReadResult::closed;
+    }
+    return ReadResult::failed;
+  }
+}
 
 // ---- HeaderList ---------------------------------------------------------------------------
 
@@ -104,6 +324,11 @@ HttpClient::HttpClient(std::string host, std::uint16_t port) : host_(std::move(h
   reconnect();
 }
 
+HttpClient::HttpClient(std::string host, std::uint16_t port, TlsOptions tls)
+    : host_(std::move(host)), port_(port), tls_options_(std::move(tls)) {
+  reconnect();
+}
+
 HttpClient::~HttpClient() {
   close();
 }
@@ -111,6 +336,8 @@ HttpClient::~HttpClient() {
 HttpClient::HttpClient(HttpClient&& other) noexcept
     : host_(std::move(other.host_)),
       port_(other.port_),
+      tls_options_(std::move(other.tls_options_)),
+      tls_(std::move(other.tls_)),
       fd_(std::exchange(other.fd_, -1)),
       connects_(other.connects_),
       peer_closed_(other.peer_closed_),
@@ -122,6 +349,8 @@ HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
     close();
     host_ = std::move(other.host_);
     port_ = other.port_;
+    tls_options_ = std::move(other.tls_options_);
+    tls_ = std::move(other.tls_);
     fd_ = std::exchange(other.fd_, -1);
     connects_ = other.connects_;
     peer_closed_ = other.peer_closed_;
@@ -149,14 +378,22 @@ void HttpClient::reconnect() {
   peer_closed_ = false;
   peer_reset_ = false;
   pending_.clear();
+  if (tls_options_) start_tls();
 }
 
 void HttpClient::close() {
+  if (tls_) {
+    // close_notify, without waiting for the server's.
+    if (!tls_->broken && !peer_reset_) SSL_shutdown(tls_->ssl);
+    ERR_clear_error();
+    tls_.reset();
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
 void HttpClient::shutdown_send() {
+  if (tls_ && !tls_->broken) SSL_shutdown(tls_->ssl);
   if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }
 
@@ -172,6 +409,7 @@ std::uint16_t HttpClient::local_port() const {
 
 bool HttpClient::send_raw(std::string_view bytes, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (tls_) return send_tls(bytes, deadline);
   while (!bytes.empty()) {
     if (fd_ < 0) return false;
     pollfd p{fd_, POLLOUT, 0};
@@ -192,6 +430,7 @@ HttpClient::ReadResult HttpClient::read_some(std::chrono::steady_clock::time_poi
   if (peer_reset_) return ReadResult::reset;
   if (peer_closed_) return ReadResult::closed;
   if (fd_ < 0) return ReadResult::failed;
+  if (tls_) return read_some_tls(deadline);
   char buffer[65536];
   while (true) {
     pollfd p{fd_, POLLIN, 0};

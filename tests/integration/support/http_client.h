@@ -7,10 +7,15 @@
 // Every read and write is bounded by a timeout. send_raw may run on one thread while
 // another reads responses (needed to stream a large upload that is echoed back); other
 // uses are single-threaded.
+//
+// With TlsOptions the connection speaks TLS: OpenSSL's own client over the same socket
+// (not the gateway's TLS code), with SNI, verification against a CA file, ALPN, and the
+// negotiated version, cipher and resumption reported. A TLS client is single-threaded.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,10 +68,46 @@ struct RawRead {
 
 using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 
+}  // namespace glidepath::testing
+
+struct ssl_session_st;  // <openssl/ssl.h>: SSL_SESSION
+
+namespace glidepath::testing {
+
+// A TLS session a client may offer to resume (from HttpClient::tls_session()).
+using TlsSession = std::shared_ptr<ssl_session_st>;
+
+struct TlsOptions {
+  // Sent as SNI and, with ca_file, the name the certificate must be for. Empty: no SNI.
+  std::string server_name;
+  // The server's certificate must chain to this PEM file; empty: it is not verified.
+  std::string ca_file;
+  std::vector<std::string> alpn{"http/1.1"};  // offered; empty: no ALPN
+  // "1.1", "1.2", "1.3"; empty: OpenSSL's defaults. Below 1.2 the client lowers its own
+  // security level so that it really offers the old protocol.
+  std::string min_version;
+  std::string max_version;
+  std::string ciphers;  // TLS 1.2 (and older) cipher list; empty: OpenSSL's default
+  TlsSession session;   // offered for resumption
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+};
+
+// What a TLS handshake settled.
+struct TlsInfo {
+  std::string version;       // "TLSv1.3"
+  std::string cipher;        // "TLS_AES_128_GCM_SHA256"
+  std::string alpn;          // the protocol the server chose; "" when none
+  std::string peer_subject;  // the server certificate's subject, "/CN=api.example.com"
+  bool session_reused = false;
+};
+
 class HttpClient {
  public:
   // Connects at once; throws std::runtime_error when the connection is refused.
   HttpClient(std::string host, std::uint16_t port);
+  // Connects and completes a TLS handshake; throws std::runtime_error, saying why, when
+  // either fails (a refused handshake: "TLS handshake with HOST:PORT failed: ...").
+  HttpClient(std::string host, std::uint16_t port, TlsOptions tls);
   ~HttpClient();
   HttpClient(HttpClient&& other) noexcept;
   HttpClient& operator=(HttpClient&& other) noexcept;
@@ -96,20 +137,38 @@ class HttpClient {
   // Everything until the server closes the connection (or the timeout).
   RawRead read_all_until_close(std::chrono::milliseconds timeout = 5s);
 
-  void shutdown_send();  // half-close: the server sees end of input
+  void shutdown_send();  // half-close: the server sees end of input (TLS: close_notify too)
   void close();
-  void reconnect();  // a new connection to the same host and port
+  // A new connection to the same host and port; with TLS a new handshake (offering the
+  // options' session, see resume_with).
+  void reconnect();
   bool is_open() const { return fd_ >= 0; }
   int connects() const { return connects_; }  // connections made by this client so far
   std::uint16_t local_port() const;
   int fd() const { return fd_; }
 
+  // ---- TLS ----
+  bool tls() const { return tls_ != nullptr; }
+  TlsInfo tls_info() const;  // empty when plain
+  // The session to resume later. In TLS 1.3 the server's tickets arrive after the
+  // handshake: read a response first.
+  TlsSession tls_session() const;
+  // Offer `session` on the next reconnect().
+  void resume_with(TlsSession session);
+
  private:
   enum class ReadResult { data, closed, reset, timed_out, failed };
   ReadResult read_some(std::chrono::steady_clock::time_point deadline);
+  ReadResult read_some_tls(std::chrono::steady_clock::time_point deadline);
+  bool send_tls(std::string_view bytes, std::chrono::steady_clock::time_point deadline);
+  void start_tls();  // on fd_; throws (and closes) when the handshake fails
+
+  struct TlsState;
 
   std::string host_;
   std::uint16_t port_ = 0;
+  std::optional<TlsOptions> tls_options_;
+  std::unique_ptr<TlsState> tls_;  // set while a TLS connection is open
   int fd_ = -1;
   int connects_ = 0;
   bool peer_closed_ = false;
