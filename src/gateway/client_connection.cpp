@@ -105,8 +105,10 @@ void ClientConnection::handshake() {
     self->client_read_pending_ = false;
     if (ec || self->closed_) {
       // A client that hangs up before a request is no failure of ours, but a handshake
-      // that goes wrong (no shared cipher, a bad record, the deadline) is counted.
-      if (ec != asio::error::eof && ec != asio::error::connection_reset) {
+      // that goes wrong (no shared cipher, a bad record, the deadline) is counted. Asio
+      // reports an end of stream in the handshake as stream_truncated (no close_notify).
+      if (ec != asio::error::eof && ec != asio::ssl::error::stream_truncated &&
+          ec != asio::error::connection_reset) {
         auto& failures = self->worker_.tls_counters.failures;
         failures.store(failures.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       }
