@@ -322,24 +322,6 @@ std::optional<deploy::AlarmRule> read_alarm(Reader& reader, const YAML::Node& no
 // ---------------------------------------------------------------------------------------
 // Hooks (SPEC section 2, `hooks`).
 
-// A file the hook reads (ca_file, client_cert, client_key): relative to the config file's
-// directory when loading a file, and then it must exist.
-std::optional<std::string> read_hook_file(Reader& reader, const YAML::Node& node,
-                                          const std::string& path, const LoadContext& context) {
-  auto text = reader.non_empty_string(node, path);
-  if (!text) return std::nullopt;
-  std::filesystem::path file(*text);
-  if (context.base_dir && file.is_relative()) file = *context.base_dir / file;
-  if (context.base_dir) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) {
-      reader.error(path, node, fmt::format("no such file: {}", file.lexically_normal().string()));
-      return std::nullopt;
-    }
-  }
-  return file.lexically_normal().string();
-}
-
 std::optional<deploy::HookSpec> read_hook(Reader& reader, const YAML::Node& node,
                                           const std::string& path, const LoadContext& context) {
   MapView view(reader, node, path,
@@ -406,7 +388,7 @@ std::optional<deploy::HookSpec> read_hook(Reader& reader, const YAML::Node& node
        {std::pair{"ca_file", &hook.ca_file}, std::pair{"client_cert", &hook.client_cert},
         std::pair{"client_key", &hook.client_key}}) {
     if (const auto n = view.get(key)) {
-      if (auto file = read_hook_file(reader, *n, view.path(key), context)) {
+      if (auto file = read_existing_file(reader, *n, view.path(key), context)) {
         *slot = std::move(*file);
       } else {
         failed.emplace(key);

@@ -27,6 +27,11 @@ DeploymentDefaults read_deployment_defaults(Reader& reader, const std::optional<
                                             const std::string& path, int service_line,
                                             const LoadContext& context);
 
+// A path to a file the server reads (a certificate, a key, a CA bundle): relative to the
+// config file's directory when loading a file, and then it must exist ("no such file").
+std::optional<std::string> read_existing_file(Reader& reader, const YAML::Node& node,
+                                              const std::string& path, const LoadContext& context);
+
 // A listener's `tls` section (gateway, gateway.listeners[i], admin); nullopt when it has
 // errors (reported).
 std::optional<TlsConfig> read_tls(Reader& reader, const YAML::Node& node, const std::string& path,

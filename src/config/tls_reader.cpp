@@ -29,22 +29,6 @@ bool valid_host_pattern(std::string_view host) {
   });
 }
 
-std::optional<std::string> read_file_path(Reader& reader, const YAML::Node& node,
-                                          const std::string& path, const LoadContext& context) {
-  auto text = reader.non_empty_string(node, path);
-  if (!text) return std::nullopt;
-  std::filesystem::path file(*text);
-  if (context.base_dir && file.is_relative()) file = *context.base_dir / file;
-  if (context.base_dir) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) {
-      reader.error(path, node, fmt::format("no such file: {}", file.lexically_normal().string()));
-      return std::nullopt;
-    }
-  }
-  return file.lexically_normal().string();
-}
-
 std::optional<TlsCertificate> read_certificate(Reader& reader, const YAML::Node& node,
                                                const std::string& path,
                                                const LoadContext& context) {
@@ -55,7 +39,7 @@ std::optional<TlsCertificate> read_certificate(Reader& reader, const YAML::Node&
   for (const auto& [key, field] :
        {std::pair{"cert", &TlsCertificate::cert}, std::pair{"key", &TlsCertificate::key}}) {
     if (const auto n = view.get(key)) {
-      if (auto file = read_file_path(reader, *n, view.path(key), context)) {
+      if (auto file = read_existing_file(reader, *n, view.path(key), context)) {
         certificate.*field = *file;
       } else {
         complete = false;
@@ -98,6 +82,22 @@ std::optional<TlsCertificate> read_certificate(Reader& reader, const YAML::Node&
 }
 
 }  // namespace
+
+std::optional<std::string> read_existing_file(Reader& reader, const YAML::Node& node,
+                                              const std::string& path, const LoadContext& context) {
+  auto text = reader.non_empty_string(node, path);
+  if (!text) return std::nullopt;
+  std::filesystem::path file(*text);
+  if (context.base_dir && file.is_relative()) file = *context.base_dir / file;
+  if (context.base_dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      reader.error(path, node, fmt::format("no such file: {}", file.lexically_normal().string()));
+      return std::nullopt;
+    }
+  }
+  return file.lexically_normal().string();
+}
 
 std::optional<TlsConfig> read_tls(Reader& reader, const YAML::Node& node, const std::string& path,
                                   const LoadContext& context) {

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/sigpipe.h"
 #include "http/client.h"
 
 extern char** environ;
@@ -170,40 +171,6 @@ struct CommandOutcome {
   std::string error;
 };
 
-// SIGPIPE for this thread only while it writes a hook's stdin: a hook that exits without
-// reading it must fail nothing and kill nothing (the write just gets EPIPE). Blocking it
-// here, instead of ignoring it process-wide, leaves the process's disposition alone; a
-// SIGPIPE raised meanwhile is consumed before the mask is restored.
-class SigpipeBlock {
- public:
-  SigpipeBlock() {
-    sigset_t pipe_only;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_);
-  }
-  ~SigpipeBlock() {
-    if (sigismember(&previous_, SIGPIPE) == 0) {
-      sigset_t pending;
-      sigemptyset(&pending);
-      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-        sigset_t pipe_only;
-        sigemptyset(&pipe_only);
-        sigaddset(&pipe_only, SIGPIPE);
-        const timespec now{0, 0};
-        while (sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
-        }
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
- private:
-  sigset_t previous_{};
-};
-
 void close_fd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
@@ -281,7 +248,7 @@ CommandOutcome run_command(const HookCall& call, pid_t& pid_slot, const bool& ki
 
   // One loop feeds the payload to stdin and reads the output, both non-blocking, so a
   // payload of any size arrives whole and a hook that never reads it cannot block us.
-  SigpipeBlock sigpipe_block;
+  core::SigpipeBlock sigpipe_block;
   fcntl(in_fd, F_SETFL, O_NONBLOCK);
   fcntl(out_fd, F_SETFL, O_NONBLOCK);
   std::string_view unwritten = call.payload;

@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/sigpipe.h"
 #include "http/message.h"
 #include "http/syntax.h"
 
@@ -188,40 +189,6 @@ struct EasyFree {
 };
 struct ListFree {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-// SIGPIPE blocked for this thread while libcurl runs: with CURLOPT_NOSIGNAL libcurl does
-// not ignore it itself, and a server that closes early must fail the request, not kill
-// the CLI. The process's disposition is left alone; a SIGPIPE raised meanwhile is
-// consumed before the mask is restored.
-class SigpipeBlock {
- public:
-  SigpipeBlock() {
-    sigset_t pipe_only;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_);
-  }
-  ~SigpipeBlock() {
-    if (sigismember(&previous_, SIGPIPE) == 0) {
-      sigset_t pending;
-      sigemptyset(&pending);
-      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-        sigset_t pipe_only;
-        sigemptyset(&pipe_only);
-        sigaddset(&pipe_only, SIGPIPE);
-        const timespec now{0, 0};
-        while (sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
-        }
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
- private:
-  sigset_t previous_{};
 };
 
 struct Exchange {
@@ -589,7 +556,7 @@ core::Result<ClientResponse> send_request(const ClientRequest& request) {
   exchange.response = &response;
   exchange.max_body = request.max_response_bytes;
   char error_buffer[CURL_ERROR_SIZE] = {};
-  const SigpipeBlock no_sigpipe;
+  const core::SigpipeBlock no_sigpipe;
   std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
   if (!easy) return failed("libcurl could not start a request");
   if (!configure(easy.get(), request, *url, headers.get(), exchange, error_buffer)) {
