@@ -35,6 +35,10 @@ struct RequestHead {
   uint64_t content_length = 0;   // framing == length
   bool keep_alive = true;        // after this exchange (HTTP/1.0 defaults to close)
   bool expect_continue = false;  // Expect: 100-continue
+  // A WebSocket opening handshake (RFC 6455 4.1): a GET over HTTP/1.1 without a body whose
+  // Upgrade names websocket and whose Connection names upgrade. The only upgrade accepted;
+  // the bytes after it are the next request unless the upstream answers 101.
+  bool websocket_upgrade = false;
   // The Host header without port ("[::1]" keeps its brackets), validated; lower-casing
   // is NOT done. For an absolute-form target, its authority's host instead (RFC 9112
   // 3.2.2). Empty for an HTTP/1.0 request without Host, or an empty Host.
@@ -45,11 +49,11 @@ struct RequestHead {
 };
 
 struct ResponseHead {
-  int status = 0;  // 100-999, never 101
+  int status = 0;  // 100-999; 101 only in answer to a WebSocket upgrade
   std::string_view reason;
   int version_minor = 1;
   std::vector<Header> headers;
-  // none for 1xx, 204, 304 and responses to HEAD whatever their headers say; chunked only
+  // none for 1xx (101 too), 204, 304 and responses to HEAD whatever their headers say; chunked only
   // for exactly "Transfer-Encoding: chunked"; until_close without a length.
   BodyFraming framing = BodyFraming::none;
   // The Content-Length value whenever the header was present: the body length when

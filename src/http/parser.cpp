@@ -133,6 +133,20 @@ TransferCodings transfer_codings(const std::vector<Header>& headers) {
   return codings;
 }
 
+// Whether any Upgrade line of a head lists the websocket protocol (RFC 9110 7.8: a list of
+// protocol names, case-insensitive; RFC 6455 4.1 names it "websocket").
+bool names_websocket(const std::vector<Header>& headers) {
+  bool found = false;
+  for (const Header& header : headers) {
+    if (found || !iequals(header.name, "upgrade")) continue;
+    for_each_list_element(header.value, [&](std::string_view protocol) {
+      found = iequals(protocol, "websocket");
+      return !found;
+    });
+  }
+  return found;
+}
+
 // Empties a head for the next message, keeping the headers vector's capacity.
 template <typename Head>
 void clear_head(Head& head) {
@@ -170,6 +184,7 @@ class MessageParser {
   bool in_message() const { return phase_ == Phase::head || phase_ == Phase::body; }
   bool interim() const { return interim_; }
   void set_head_request(bool head_request) { head_request_ = head_request; }
+  void set_websocket_upgrade(bool upgrade) { websocket_upgrade_ = upgrade; }
 
  private:
   bool is_request() const { return type_ == HTTP_REQUEST; }
@@ -229,6 +244,7 @@ class MessageParser {
   bool paused_ = false;     // llhttp stopped at our HPE_PAUSED; resume on the next feed
   bool in_finish_ = false;  // inside llhttp_finish: on_message_complete must not pause
   bool head_request_ = false;
+  bool websocket_upgrade_ = false;  // responses: the request asked for one, so 101 may come
   bool interim_ = false;
   bool previous_was_lf_ = false;  // the last head byte of the previous feed was LF
 
@@ -318,7 +334,7 @@ void MessageParser::reset() {
   field_name_ = {};
   phase_ = Phase::idle;
   pending_ = Pending::none;
-  paused_ = in_finish_ = head_request_ = interim_ = previous_was_lf_ = false;
+  paused_ = in_finish_ = head_request_ = websocket_upgrade_ = interim_ = previous_was_lf_ = false;
   feed_begin_ = nullptr;
   head_bytes_ = trailer_bytes_ = extension_bytes_ = 0;
   body_bytes_ = 0;
@@ -370,10 +386,14 @@ int MessageParser::complete_request_head() {
     return fail(505, "HTTP version not supported");
   }
   head.version_minor = parser_.http_minor;
-  // No tunnels yet: CONNECT (RFC 9110 9.3.6) and Upgrade (RFC 9110 7.8; llhttp flags a
-  // request as one when Upgrade is listed in Connection) are not implemented.
+  // The one tunnel spoken is WebSocket's: CONNECT (RFC 9110 9.3.6) and other protocols'
+  // Upgrade (RFC 9110 7.8; llhttp flags a request as one when Upgrade is listed in
+  // Connection) are not implemented.
   if (parser_.method == HTTP_CONNECT) return fail(501, "CONNECT is not supported");
-  if (parser_.upgrade != 0) return fail(501, "protocol upgrade is not supported");
+  const bool upgrade = parser_.upgrade != 0;
+  if (upgrade && !names_websocket(head.headers)) {
+    return fail(501, "protocol upgrade is not supported");
+  }
 
   // The request-target forms (RFC 9112 3.2): origin-form, absolute-form, and asterisk-form
   // for OPTIONS only; authority-form is CONNECT's. A fragment is never sent (RFC 9112
@@ -442,6 +462,19 @@ int MessageParser::complete_request_head() {
     head.framing = BodyFraming::none;
   }
   head.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
+  if (upgrade) {
+    // RFC 6455 4.1: the opening handshake is an HTTP/1.1 GET. A body would be read as
+    // HTTP here and as WebSocket frames by an upstream that switched: refused.
+    const bool bodiless = head.framing == BodyFraming::none ||
+                          (head.framing == BodyFraming::length && head.content_length == 0);
+    if (head.method != "GET" || head.version_minor != 1 || !bodiless) {
+      return fail(400, "a WebSocket upgrade is a GET over HTTP/1.1 without a body");
+    }
+    head.websocket_upgrade = true;
+    // llhttp would stop for good after this message; whether the bytes after it are the
+    // next request (the upstream refused) or WebSocket frames is the caller's to know.
+    parser_.upgrade = 0;
+  }
   phase_ = Phase::body;
   pending_ = Pending::head_complete;
   return kPause;
@@ -455,14 +488,20 @@ int MessageParser::complete_response_head() {
   head.version_minor = parser_.http_minor;
   head.status = parser_.status_code;
   if (head.status < 100) return fail(502, "invalid status code");
-  // We never ask for an upgrade, so an upstream may not switch protocols (RFC 9110 15.2.2).
-  if (head.status == 101) return fail(502, "unexpected 101 Switching Protocols");
-  interim_ = head.status < 200;
+  // An upstream may switch protocols only when asked to (RFC 9110 15.2.2), and only to
+  // the one asked for: a tunnel carries WebSocket or nothing.
+  const bool switching = head.status == 101;
+  if (switching && !websocket_upgrade_) return fail(502, "unexpected 101 Switching Protocols");
+  if (switching && !names_websocket(head.headers)) {
+    return fail(502, "101 Switching Protocols to another protocol than websocket");
+  }
+  interim_ = head.status < 200 && !switching;
 
   // No content, whatever the headers say: 1xx, 204, 304 and any response to HEAD
   // (RFC 9112 6.3 rule 1; RFC 9110 9.3.2). llhttp leaves that to its user (the
   // on_headers_complete return value 1 does the same as setting F_SKIPBODY here).
-  const bool no_content = interim_ || head.status == 204 || head.status == 304 || head_request_;
+  const bool no_content =
+      interim_ || switching || head.status == 204 || head.status == 304 || head_request_;
   const uint16_t flags = parser_.flags;
   head.content_length = (flags & F_CONTENT_LENGTH) != 0 ? parser_.content_length : 0;
   if (no_content) {
@@ -483,7 +522,8 @@ int MessageParser::complete_response_head() {
   } else {
     head.framing = BodyFraming::until_close;  // RFC 9112 6.3 rule 8
   }
-  head.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
+  // After a 101 the connection carries the new protocol, never another response.
+  head.keep_alive = !switching && llhttp_should_keep_alive(&parser_) != 0;
   phase_ = Phase::body;
   pending_ = Pending::head_complete;
   return kPause;
@@ -746,11 +786,12 @@ struct ResponseParser::Impl : MessageParser {
 ResponseParser::ResponseParser(size_t max_header_bytes)
     : impl_(std::make_unique<Impl>(max_header_bytes)) {}
 ResponseParser::~ResponseParser() = default;
-void ResponseParser::expect_response_to(std::string_view request_method) {
+void ResponseParser::expect_response_to(std::string_view request_method, bool websocket_upgrade) {
   // A response to a new request starts at a message boundary, possibly on another
   // upstream connection, after an error or an EOF: nothing of the previous one matters.
   impl_->reset();
   impl_->set_head_request(request_method == "HEAD");
+  impl_->set_websocket_upgrade(websocket_upgrade);
 }
 FeedResult ResponseParser::feed(std::span<const char> data) {
   return impl_->feed(data);

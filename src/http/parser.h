@@ -96,11 +96,13 @@ class ResponseParser {
   ResponseParser& operator=(const ResponseParser&) = delete;
 
   // Before each response: whether it answers a HEAD request (then it has no body
-  // whatever its headers say, RFC 9110 9.3.2). Also starts the parser afresh (as reset()):
-  // a response to a new request begins at a message boundary, maybe on another upstream
-  // connection, so an earlier error, finish() or half-read response is forgotten. Not
-  // between an interim 1xx response and the final one (same request).
-  void expect_response_to(std::string_view request_method);
+  // whatever its headers say, RFC 9110 9.3.2), and whether the request asked for a
+  // WebSocket upgrade (RequestHead::websocket_upgrade: only then is 101 an answer). Also
+  // starts the parser afresh (as reset()): a response to a new request begins at a message
+  // boundary, maybe on another upstream connection, so an earlier error, finish() or
+  // half-read response is forgotten. Not between an interim 1xx response and the final
+  // one (same request).
+  void expect_response_to(std::string_view request_method, bool websocket_upgrade = false);
 
   // As RequestParser::feed.
   FeedResult feed(std::span<const char> data);
@@ -116,7 +118,9 @@ class ResponseParser {
   const ParseError& error() const;
   // A 1xx interim response (100 Continue) came as head_complete + message_complete and is
   // followed by the final response on the same parse. True from that head_complete until
-  // the next response starts. 101 is not interim: it is an error (no upgrades are asked).
+  // the next response starts. 101 is not interim: it is final, and an error unless a
+  // WebSocket upgrade was asked for and its Upgrade names websocket. After a 101's
+  // head_complete the connection speaks another protocol: the caller stops feeding.
   bool is_interim() const;
   uint64_t body_bytes() const;  // of the current response so far (decoded)
   bool in_message() const;      // as RequestParser::in_message

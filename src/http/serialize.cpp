@@ -8,6 +8,9 @@ namespace glidepath::http {
 
 namespace {
 
+// The two hop-by-hop headers an upgrade needs on each hop (RFC 9110 7.8, RFC 6455 4.1).
+constexpr std::string_view kUpgradeToWebSocket = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+
 void append_uint(std::string& out, uint64_t value, int base = 10) {
   char digits[24];
   const auto result = std::to_chars(digits, digits + sizeof digits, value, base);
@@ -262,7 +265,8 @@ void write_request_head(std::string& out, const ForwardedRequest& request) {
   }
   if (!request.consumer.empty()) append_header(out, "X-Glidepath-Consumer", request.consumer);
   append_framing(out, request.framing, request.content_length);
-  out.append("Connection: keep-alive\r\n\r\n");
+  out.append(request.websocket_upgrade ? kUpgradeToWebSocket : "Connection: keep-alive\r\n");
+  out.append("\r\n");
 }
 
 void write_response_head(std::string& out, const ForwardedResponse& response) {
@@ -290,6 +294,12 @@ void write_response_head(std::string& out, const ForwardedResponse& response) {
   }
   if (!response.request_id.empty() && is_safe_field_value(response.request_id)) {
     append_header(out, "X-Request-Id", response.request_id);
+  }
+  if (response.websocket_upgrade) {
+    // The connection is the tunnel's from now on: no body, no keep-alive to speak of.
+    out.append(kUpgradeToWebSocket);
+    out.append("\r\n");
+    return;
   }
   append_framing(out, response.framing, response.content_length);
   // A close-delimited body can only end with the connection (RFC 9112 6.3 rule 8).

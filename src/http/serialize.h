@@ -33,6 +33,10 @@ struct ForwardedRequest {
   // X-Glidepath-Consumer is never forwarded (a client must not claim an identity), nor a
   // received X-Glidepath-Preview-Token (a credential). Empty: not written.
   std::string_view consumer;
+  // A WebSocket opening handshake (RequestHead::websocket_upgrade): the upgrade is asked
+  // of the upstream with "Upgrade: websocket" and "Connection: Upgrade" in place of
+  // "Connection: keep-alive"; every other hop-by-hop header is still dropped.
+  bool websocket_upgrade = false;
 };
 // "METHOD target HTTP/1.1\r\n" + Host (the original's, never dropped; an absolute-form
 // original target's authority instead, RFC 9112 3.2.2; empty if the client sent none) +
@@ -43,7 +47,8 @@ struct ForwardedRequest {
 // Content-Length or Transfer-Encoding: chunked per `framing` + "Connection: keep-alive"
 // + X-Glidepath-Consumer when given + "\r\n". Empty forwarded_proto/request_id: the
 // received headers are kept instead. Never forwarded: credential_header,
-// X-Glidepath-Consumer, X-Glidepath-Preview-Token.
+// X-Glidepath-Consumer, X-Glidepath-Preview-Token. Sec-WebSocket-* are end-to-end and
+// copied like any other header.
 void write_request_head(std::string& out, const ForwardedRequest& request);
 
 struct ForwardedResponse {
@@ -59,6 +64,10 @@ struct ForwardedResponse {
   // With keep_alive, adds "Connection: keep-alive" (HTTP/1.0 closes by default). An
   // HTTP/1.0 client cannot read chunked: use length or until_close for it.
   bool client_is_http10 = false;
+  // A 101 that accepted a WebSocket upgrade: "Upgrade: websocket" and "Connection:
+  // Upgrade" are written (instead of any Connection header), no framing; `framing` and
+  // `keep_alive` are ignored.
+  bool websocket_upgrade = false;
 };
 // "HTTP/1.1 status reason\r\n" (the original's reason, else reason_phrase) + copied
 // end-to-end headers (minus hop-by-hop, Content-Length, and X-Glidepath-Version /

@@ -398,12 +398,26 @@ const std::vector<Hostile>& hostile_requests() {
       {"fragment_in_target", with_host("GET /a#frag HTTP/1.1", ""), 400},
       {"absolute_form_other_scheme", with_host("GET ftp://example.com/ HTTP/1.1", ""), 400},
       {"absolute_form_userinfo", with_host("GET http://user@example.com/ HTTP/1.1", ""), 400},
-      // Tunnels are not implemented yet.
+      // The only tunnel is a WebSocket upgrade: CONNECT and other protocols are 501, and a
+      // WebSocket upgrade that is not a bodiless HTTP/1.1 GET (RFC 6455 4.1) is 400.
       {"connect", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501},
-      {"upgrade_websocket",
-       with_host("GET /chat HTTP/1.1",
+      {"upgrade_websocket_post",
+       with_host("POST /chat HTTP/1.1",
                  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"),
-       501},
+       400},
+      {"upgrade_websocket_http_1_0",
+       with_host("GET /chat HTTP/1.0",
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"),
+       400},
+      {"upgrade_websocket_with_length",
+       with_host("GET /chat HTTP/1.1",
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 5\r\n", "abcde"),
+       400},
+      {"upgrade_websocket_chunked",
+       with_host("GET /chat HTTP/1.1",
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\nTransfer-Encoding: chunked\r\n",
+                 "0\r\n\r\n"),
+       400},
       {"upgrade_h2c",
        with_host("GET / HTTP/1.1",
                  "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
@@ -460,7 +474,52 @@ TEST(RequestParser, UpgradeHeaderWithoutConnectionUpgradeIsAnOrdinaryRequest) {
   RequestParser parser(ParserLimits{});
   ASSERT_EQ(parser.feed(bytes("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n")).event,
             ParseEvent::head_complete);
+  EXPECT_FALSE(parser.head().websocket_upgrade);
   EXPECT_EQ(parser.feed({}).event, ParseEvent::message_complete);
+}
+
+TEST(RequestParser, AWebSocketUpgradeCompletesAndTheNextRequestFollows) {
+  // RFC 6455 4.1 / RFC 9110 7.8. The parser does not stop after it (llhttp would): when
+  // the upstream refuses, the bytes after it are the next request on the connection.
+  const std::string upgrade =
+      "GET /chat?room=1 HTTP/1.1\r\nHost: a\r\nUpgrade: WebSocket\r\n"
+      "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n";
+  const std::string next = "GET /b HTTP/1.1\r\nHost: a\r\n\r\n";
+  const std::string input = upgrade + next;
+  RequestParser parser(ParserLimits{});
+  FeedResult r = parser.feed(bytes(input));
+  ASSERT_EQ(r.event, ParseEvent::head_complete);
+  EXPECT_EQ(r.consumed, upgrade.size());
+  EXPECT_TRUE(parser.head().websocket_upgrade);
+  EXPECT_EQ(parser.head().framing, BodyFraming::none);
+  EXPECT_TRUE(parser.head().keep_alive);
+  r = parser.feed(bytes(std::string_view(input).substr(upgrade.size())));
+  ASSERT_EQ(r.event, ParseEvent::message_complete);
+  EXPECT_EQ(r.consumed, 0u);
+  r = parser.feed(bytes(std::string_view(input).substr(upgrade.size())));
+  ASSERT_EQ(r.event, ParseEvent::head_complete);
+  EXPECT_EQ(parser.head().target, "/b");
+  EXPECT_FALSE(parser.head().websocket_upgrade);
+}
+
+TEST(RequestParser, WebSocketAmongUpgradeProtocolsAndAnEmptyBodyAreAccepted) {
+  for (const std::string headers :
+       {"Upgrade: foo/2, websocket\r\nConnection: Upgrade\r\n",
+        "Upgrade: h2c\r\nUpgrade: websocket\r\nConnection: upgrade\r\n",
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n"}) {
+    const Transcript t =
+        drive_requests("GET / HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n", 1, ParserLimits{});
+    EXPECT_EQ(t.error_status, 0) << headers << t;
+    ASSERT_EQ(t.messages.size(), 1u) << headers;
+    EXPECT_TRUE(t.messages[0].complete) << headers;
+  }
+  // Upgrade without Connection: upgrade is no upgrade (the test below); nor is a
+  // Connection: upgrade without Upgrade.
+  RequestParser parser(ParserLimits{});
+  ASSERT_EQ(parser.feed(bytes("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n\r\n")).event,
+            ParseEvent::head_complete);
+  EXPECT_FALSE(parser.head().websocket_upgrade);
 }
 
 TEST(RequestParser, ErrorsAreStickyAndNameTheProblem) {

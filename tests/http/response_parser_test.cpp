@@ -40,6 +40,42 @@ TEST(ResponseParser, ContentLength) {
   EXPECT_FALSE(parser.in_message());
 }
 
+TEST(ResponseParser, A101AnswersAWebSocketUpgradeOnly) {
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+  const std::string input = head + "\x81\x02hi";  // a frame right behind it
+  ResponseParser parser(16384);
+  parser.expect_response_to("GET", /*websocket_upgrade=*/true);
+  FeedResult r = parser.feed(bytes(input));
+  ASSERT_EQ(r.event, ParseEvent::head_complete);
+  EXPECT_EQ(r.consumed, head.size());
+  EXPECT_EQ(parser.head().status, 101);
+  EXPECT_EQ(parser.head().framing, BodyFraming::none);
+  EXPECT_FALSE(parser.head().keep_alive);  // the connection is the new protocol's now
+  EXPECT_FALSE(parser.is_interim());
+  EXPECT_EQ(parser.head().find("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+
+  // Refused: to a request that asked for no upgrade, and to another protocol.
+  parser.expect_response_to("GET");
+  EXPECT_EQ(parser.feed(bytes(input)).event, ParseEvent::error);
+  EXPECT_EQ(parser.error().status, 502);
+  parser.expect_response_to("GET", true);
+  EXPECT_EQ(parser
+                .feed(bytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+                            "Connection: Upgrade\r\n\r\n"))
+                .event,
+            ParseEvent::error);
+  EXPECT_EQ(parser.error().status, 502);
+
+  // An upstream that declines answers as usual, and the response is parsed as usual.
+  parser.expect_response_to("GET", true);
+  r = parser.feed(bytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"));
+  ASSERT_EQ(r.event, ParseEvent::head_complete);
+  EXPECT_EQ(parser.head().status, 403);
+  EXPECT_EQ(parser.head().framing, BodyFraming::length);
+}
+
 TEST(ResponseParser, ChunkedIsDecoded) {
   const Transcript t = drive_responses(
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -27,8 +27,9 @@ class ParsedRequest {
 
 class ParsedResponse {
  public:
-  explicit ParsedResponse(std::string raw) : raw_(std::move(raw)), parser_(16384) {
-    parser_.expect_response_to("GET");
+  explicit ParsedResponse(std::string raw, bool websocket_upgrade = false)
+      : raw_(std::move(raw)), parser_(16384) {
+    parser_.expect_response_to("GET", websocket_upgrade);
     const FeedResult r = parser_.feed(std::span<const char>(raw_.data(), raw_.size()));
     EXPECT_EQ(r.event, ParseEvent::head_complete) << raw_;
   }
@@ -173,6 +174,77 @@ TEST(Serialize, RequestHeadDropsCredentialsAndNamesTheConsumer) {
   EXPECT_EQ(out,
             "GET /orders HTTP/1.1\r\nHost: shop.example\r\nX-Api-Key: gp_secret\r\n"
             "Connection: keep-alive\r\n\r\n");
+}
+
+TEST(Serialize, AWebSocketUpgradeKeepsUpgradeAndConnectionOnly) {
+  const ParsedRequest request(
+      "GET /chat HTTP/1.1\r\n"
+      "Host: a\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: keep-alive, Upgrade, X-Hop\r\n"
+      "Keep-Alive: timeout=5\r\n"
+      "X-Hop: drop me\r\n"
+      "TE: trailers\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: chat, superchat\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+      "Origin: https://a\r\n"
+      "\r\n");
+  ASSERT_TRUE(request.head().websocket_upgrade);
+  ForwardedRequest forwarded;
+  forwarded.method = "GET";
+  forwarded.target = "/chat";
+  forwarded.original = &request.head();
+  forwarded.request_id = "rid";
+  forwarded.websocket_upgrade = true;
+  std::string out;
+  write_request_head(out, forwarded);
+  const std::string end_to_end =
+      "GET /chat HTTP/1.1\r\n"
+      "Host: a\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: chat, superchat\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+      "Origin: https://a\r\n"
+      "X-Request-Id: rid\r\n";
+  EXPECT_EQ(out, end_to_end + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+
+  // Not an upgrade (no websocket_upgrade): Upgrade is dropped like every hop-by-hop header.
+  forwarded.websocket_upgrade = false;
+  out.clear();
+  write_request_head(out, forwarded);
+  EXPECT_EQ(out, end_to_end + "Connection: keep-alive\r\n\r\n");
+
+  // The 101: the upstream's end-to-end headers, ours, then Upgrade and Connection; no
+  // framing, no Connection: close.
+  const ParsedResponse switching(
+      "HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: Upgrade, X-Hop\r\n"
+      "X-Hop: drop me\r\n"
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+      "Sec-WebSocket-Protocol: chat\r\n"
+      "\r\n",
+      /*websocket_upgrade=*/true);
+  ForwardedResponse response;
+  response.original = &switching.head();
+  response.version_name = "v2";
+  response.request_id = "rid";
+  response.keep_alive = false;
+  response.websocket_upgrade = true;
+  out.clear();
+  write_response_head(out, response);
+  EXPECT_EQ(out,
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "Sec-WebSocket-Protocol: chat\r\n"
+            "X-Glidepath-Version: v2\r\n"
+            "X-Request-Id: rid\r\n"
+            "Upgrade: websocket\r\n"
+            "Connection: Upgrade\r\n"
+            "\r\n");
 }
 
 TEST(Serialize, IsHopByHop) {
