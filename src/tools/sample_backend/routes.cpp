@@ -47,8 +47,9 @@ Route classify_hook(std::string_view hook, std::string_view query) {
     RouteKind kind;
   };
   static constexpr Plain kPlain[] = {
-      {"echo", RouteKind::echo},   {"reset", RouteKind::reset}, {"garbage", RouteKind::garbage},
-      {"close", RouteKind::close}, {"count", RouteKind::count}, {"requests", RouteKind::requests},
+      {"echo", RouteKind::echo},    {"reset", RouteKind::reset}, {"garbage", RouteKind::garbage},
+      {"close", RouteKind::close},  {"count", RouteKind::count}, {"requests", RouteKind::requests},
+      {"ws", RouteKind::websocket},
   };
   for (const auto& plain : kPlain) {
     if (name != plain.name) continue;

@@ -23,6 +23,7 @@ enum class RouteKind {
   close,        // /_test/close: an answer, then close
   count,        // /_test/count: requests received per path prefix
   requests,     // /_test/requests: the last requests' method and target
+  websocket,    // /_test/ws: a WebSocket echo (RFC 6455); 426 without an upgrade
   bad_hook,     // /_test/... that names no hook or has a bad argument: 404 or 400
 };
 

@@ -17,7 +17,11 @@
 //   /_test/close        the ordinary answer with Connection: close, then close
 //   /_test/count        {"total":N,"prefixes":{"/orders":N,...}} of every request received
 //   /_test/requests     the last 1000 requests as "METHOD target" lines
-// Every answer carries X-Backend-Version. Nothing is logged per request.
+//   /_test/ws           a WebSocket echo (RFC 6455, Beast): every text or binary message
+//                       back as it came, except the text message "version", answered with
+//                       the version name; pings are answered, a close is returned. 426
+//                       without an upgrade
+// Every answer carries X-Backend-Version (the 101 too). Nothing is logged per request.
 #include "tools/sample_backend/sample_backend.h"
 
 #include <algorithm>
@@ -29,11 +33,15 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <random>
@@ -51,6 +59,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 // A multiple of 26, so every /_test/bytes piece starts at 'a' and the body is one pattern.
@@ -63,6 +72,8 @@ constexpr size_t kMaxControlBody = 64 * 1024;
 // in the client's receive queue (RFC 9112 section 9.6).
 constexpr auto kLingerTimeout = std::chrono::seconds(1);
 constexpr auto kAcceptRetry = std::chrono::milliseconds(10);
+// The largest WebSocket message echoed (Beast's default is 16 MiB).
+constexpr std::uint64_t kMaxWebSocketMessage = 64 * 1024 * 1024;
 
 std::string_view view(beast::string_view s) {
   return {s.data(), s.size()};
@@ -153,6 +164,55 @@ std::string settings_json(const Shared& shared, size_t workers) {
   return json;
 }
 
+// /_test/ws after the upgrade: Beast does the handshake, framing, pings and the closing
+// handshake; this echoes whole messages, one at a time.
+class WebSocketEcho : public std::enable_shared_from_this<WebSocketEcho> {
+ public:
+  WebSocketEcho(tcp::socket socket, Worker& worker) : ws_(std::move(socket)), worker_(worker) {}
+
+  void accept(const http::request<http::empty_body>& upgrade) {
+    ws_.set_option(websocket::stream_base::decorator(
+        [name = worker_.shared.name](websocket::response_type& response) {
+          response.set("X-Backend-Version", name);
+        }));
+    ws_.read_message_max(kMaxWebSocketMessage);
+    ws_.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->worker_.log.count_status(101);
+      self->read();
+    });
+  }
+
+ private:
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return;  // closed (the close was answered), or the peer went away
+      self->reply();
+    });
+  }
+
+  void reply() {
+    ws_.text(ws_.got_text());
+    const auto data = buffer_.data();
+    const std::string_view message(static_cast<const char*>(data.data()), data.size());
+    if (ws_.got_text() && message == "version") {
+      const std::string& name = worker_.shared.name;
+      buffer_.consume(buffer_.size());
+      std::memcpy(buffer_.prepare(name.size()).data(), name.data(), name.size());
+      buffer_.commit(name.size());
+    }
+    ws_.async_write(buffer_.data(), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return;
+      self->buffer_.consume(self->buffer_.size());
+      self->read();
+    });
+  }
+
+  websocket::stream<tcp::socket> ws_;
+  Worker& worker_;
+  beast::flat_buffer buffer_;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Worker& worker)
@@ -211,6 +271,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return send_garbage();
       case RouteKind::echo:
         if (!head_) return start_echo();
+        break;
+      case RouteKind::websocket:
+        if (websocket::is_upgrade(request)) return start_websocket();
         break;
       default:
         break;
@@ -307,6 +370,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         append_json_string(body_, route_.error);
         body_ += '}';
         return respond(route_.error_status, "application/json", body_);
+      case RouteKind::websocket:
+        return answer_error(426, "/_test/ws takes a WebSocket upgrade", "Upgrade: websocket\r\n");
       case RouteKind::reset:
       case RouteKind::garbage:
         break;  // answered in on_header
@@ -425,6 +490,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // ---- streaming answers ----------------------------------------------------------------
+
+  // The connection becomes a WebSocket: the socket goes to the echo, and this object ends
+  // with the handler that called this.
+  void start_websocket() {
+    const http::request<http::empty_body> upgrade(parser_->get().base());
+    std::make_shared<WebSocketEcho>(std::move(socket_), worker_)->accept(upgrade);
+  }
 
   void start_echo() {
     const auto& request = parser_->get();

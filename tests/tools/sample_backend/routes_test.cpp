@@ -41,6 +41,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ClassifyCase{"/_test/close", RouteKind::close},
                       ClassifyCase{"/_test/count", RouteKind::count},
                       ClassifyCase{"/_test/requests?all", RouteKind::requests},
+                      ClassifyCase{"/_test/ws", RouteKind::websocket},
+                      ClassifyCase{"/orders/_test/ws?x=1", RouteKind::websocket},
                       ClassifyCase{"/_test/status/503", RouteKind::status, 503},
                       ClassifyCase{"/_test/sleep/250", RouteKind::sleep, 250},
                       ClassifyCase{"/_test/bytes/1024", RouteKind::bytes, 1024},
@@ -57,6 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ClassifyCase{"/_test/bytes/99999999999999999999999", RouteKind::bad_hook, 0,
                                    false, 400},
                       ClassifyCase{"/_test/echo/more", RouteKind::bad_hook, 0, false, 404},
+                      ClassifyCase{"/_test/ws/more", RouteKind::bad_hook, 0, false, 404},
                       ClassifyCase{"/_test/", RouteKind::bad_hook, 0, false, 404},
                       ClassifyCase{"/_test/unknown", RouteKind::bad_hook, 0, false, 404}));
 
