@@ -74,6 +74,12 @@ struct GatewayConfig {
   core::Duration connect_timeout = std::chrono::seconds(5);
   uint64_t max_header_bytes = 16384;   // request line + all header lines (else 431)
   uint64_t max_body_bytes = 10485760;  // else 413
+  // A WebSocket tunnel with no bytes either way for this long is closed. Its own key, as
+  // a chat or a feed is quiet for much longer than a keep-alive connection between requests.
+  core::Duration websocket_idle_timeout = std::chrono::seconds(300);
+  // Tunnels to a version that stopped receiving traffic (a rollback, a finished
+  // deployment) are closed this long after the snapshot that stopped it; 0 = at once.
+  core::Duration websocket_drain = std::chrono::seconds(5);
   friend bool operator==(const GatewayConfig&, const GatewayConfig&) = default;
 };
 

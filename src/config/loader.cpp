@@ -31,7 +31,8 @@ GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::st
   GatewayConfig gateway;
   MapView view(reader, node, path,
                {"listen", "workers", "header_timeout", "request_timeout", "idle_timeout",
-                "connect_timeout", "max_header_bytes", "max_body_bytes", "tls", "listeners"});
+                "connect_timeout", "max_header_bytes", "max_body_bytes", "tls", "listeners",
+                "websocket_idle_timeout", "websocket_drain"});
   if (const auto n = view.get("listen")) {
     if (auto listen = reader.host_port(*n, view.path("listen"), true)) gateway.listen = *listen;
   }
@@ -51,6 +52,7 @@ GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::st
       {"request_timeout", &GatewayConfig::request_timeout},
       {"idle_timeout", &GatewayConfig::idle_timeout},
       {"connect_timeout", &GatewayConfig::connect_timeout},
+      {"websocket_idle_timeout", &GatewayConfig::websocket_idle_timeout},
   };
   for (const auto& [key, field] : timeouts) {
     const auto n = view.get(key);
@@ -61,6 +63,12 @@ GatewayConfig read_gateway(Reader& reader, const YAML::Node& node, const std::st
       } else {
         gateway.*field = *timeout;
       }
+    }
+  }
+  // Zero is allowed: tunnels close as soon as their version stops receiving traffic.
+  if (const auto n = view.get("websocket_drain")) {
+    if (auto drain = reader.duration(*n, view.path("websocket_drain"))) {
+      gateway.websocket_drain = *drain;
     }
   }
   // Room for a request line and a handful of headers; less would refuse ordinary requests.

@@ -141,6 +141,8 @@ TEST(Defaults, MinimalServiceGetsEveryDefault) {
   const Config& c = *result.config;
   EXPECT_EQ(c.gateway, GatewayConfig{});
   EXPECT_EQ(c.gateway.listen, hp("127.0.0.1", 8080));
+  EXPECT_EQ(c.gateway.websocket_idle_timeout, 300s);
+  EXPECT_EQ(c.gateway.websocket_drain, 5s);
   EXPECT_EQ(c.admin, AdminConfig{});
   EXPECT_EQ(c.admin.listen, hp("127.0.0.1", 9090));
   EXPECT_EQ(c.store, StoreConfig{});
@@ -371,6 +373,8 @@ gateway:
   max_header_bytes: 32KiB
   max_body_bytes: 1MB
   connect_timeout: 250ms
+  websocket_idle_timeout: 10m
+  websocket_drain: 0
 store: postgresql://glide@db.internal:5432/glidepath
 services:
   - name: orders
@@ -402,6 +406,8 @@ services:
   EXPECT_EQ(c.gateway.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.gateway.max_body_bytes, 1000u * 1000);
   EXPECT_EQ(c.gateway.connect_timeout, 250ms);
+  EXPECT_EQ(c.gateway.websocket_idle_timeout, 10min);
+  EXPECT_EQ(c.gateway.websocket_drain, 0s);  // zero: tunnels close as soon as traffic moves
   EXPECT_EQ(c.store.kind, StoreKind::postgres);
   EXPECT_EQ(c.store.postgres_url, "postgresql://glide@db.internal:5432/glidepath");
   EXPECT_EQ(to_string(c.store), "postgresql://glide@db.internal:5432/glidepath");
