@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "access/key_material.h"
@@ -372,6 +373,7 @@ Response AdminApi::prometheus() {
       out +=
           fmt::format("glidepath_tls_handshake_failures_total {}\n", stats.tls_handshake_failures);
     }
+    append_websocket_tunnels(out, *snap, stats);
   }
   metrics::append_metric_header(out, "glidepath_deployment_state",
                                 "1 for the state of the service's current deployment", "gauge");
@@ -395,6 +397,34 @@ Response AdminApi::prometheus() {
         fmt::format("glidepath_controller_leader {}\n", !deps_.leading || deps_.leading() ? 1 : 0);
   }
   return response;
+}
+
+void AdminApi::append_websocket_tunnels(std::string& out, const gateway::Snapshot& snapshot,
+                                        const gateway::GatewayStats& stats) const {
+  metrics::append_metric_header(out, "glidepath_websocket_tunnels",
+                                "WebSocket tunnels open, by the version the upgrade chose",
+                                "gauge");
+  std::map<metrics::SeriesId, uint64_t> open(stats.websocket_tunnels.begin(),
+                                             stats.websocket_tunnels.end());
+  const auto sample = [&out](std::string_view service, std::string_view version, uint64_t n) {
+    out += "glidepath_websocket_tunnels{service=\"";
+    metrics::append_escaped_label_value(out, service);
+    out += "\",version=\"";
+    metrics::append_escaped_label_value(out, version);
+    out += fmt::format("\"}} {}\n", n);
+  };
+  // Every version routed to, 0 included; then any other version a tunnel is still open
+  // to (one the snapshot no longer has, until its drain closes the tunnel).
+  for (const gateway::ServiceRoute& service : snapshot.services) {
+    for (const gateway::VersionRoute& version : service.versions) {
+      const auto it = open.find(version.series);
+      sample(service.name, version.name, it != open.end() ? it->second : 0);
+      if (it != open.end()) open.erase(it);
+    }
+  }
+  for (const auto& [series, n] : open) {
+    if (const auto name = deps_.registry->name(series)) sample(name->service, name->version, n);
+  }
 }
 
 std::optional<deploy::Deployment> AdminApi::active_deployment(std::string_view service) const {

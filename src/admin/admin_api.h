@@ -95,6 +95,8 @@ class AdminApi {
  private:
   Response healthz();
   Response prometheus();
+  void append_websocket_tunnels(std::string& out, const gateway::Snapshot& snapshot,
+                                const gateway::GatewayStats& stats) const;
   Response services();
   Response service(std::string_view name);
   Response service_metrics(std::string_view service, const Request& request);

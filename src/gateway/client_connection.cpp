@@ -6,6 +6,7 @@
 
 #include "access/request_access.h"
 #include "core/clock.h"
+#include "gateway/tunnel.h"
 #include "http/serialize.h"
 
 namespace glidepath::gateway::detail {
@@ -14,7 +15,6 @@ namespace {
 // Quota periods are wall-clock UTC; read only for a key with a quota.
 const core::SystemClock kWallClock;
 
-constexpr size_t kBufferBytes = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 http::ParserLimits request_limits(const GatewayOptions& o) {
@@ -201,6 +201,8 @@ void ClientConnection::read_client() {
 
 void ClientConnection::process_input() {
   while (!closed_) {
+    // The upstream switched protocols: what the client sends now is the tunnel's.
+    if (switching_) return;
     // One exchange at a time: pipelined bytes wait for the response before them, and a
     // body chunk in flight to the upstream still points into the buffer.
     if (request_ == RequestState::connecting || request_ == RequestState::done) return;
@@ -287,6 +289,7 @@ void ClientConnection::on_request_head() {
   request_has_body_ = head.framing != http::BodyFraming::none;
   request_chunked_ = head.framing == http::BodyFraming::chunked;
   expect_continue_ = head.expect_continue && request_has_body_;
+  websocket_upgrade_ = head.websocket_upgrade;
   upstreams_tried_ = 0;
   retried_ = false;
 
@@ -299,6 +302,11 @@ void ClientConnection::on_request_head() {
 
   if (redirect_https_port_ != 0) {
     respond_redirect();
+    return;
+  }
+  if (websocket_upgrade_ && close_when_idle_) {
+    // A tunnel opened now would be cut at the end of the grace period.
+    respond_error(503, "the gateway is stopping", true);
     return;
   }
 
@@ -343,6 +351,7 @@ void ClientConnection::on_request_head() {
         route_->api_key_source == config::ApiKeySource::bearer ? "authorization" : "x-api-key";
   }
   if (key != nullptr) forwarded.consumer = key->consumer;
+  forwarded.websocket_upgrade = websocket_upgrade_;
   up_head_.clear();
   http::write_request_head(up_head_, forwarded);
 
@@ -423,7 +432,7 @@ void ClientConnection::on_upstream_ready() {
   // have failed mid-response.
   up_begin_ = up_end_ = 0;
   response_parser_.reset();
-  response_parser_.expect_response_to(parser_.head().method);
+  response_parser_.expect_response_to(parser_.head().method, websocket_upgrade_);
   response_parser_paused_ = false;
   set_deadline(worker_.options().request_timeout);
   if (expect_continue_ && !client_write_pending_) {
@@ -461,6 +470,10 @@ void ClientConnection::write_to_upstream(std::span<const asio::const_buffer> buf
                       if (self->closed_ || !self->upstream_) return;
                       if (ec) {
                         self->upstream_failed("the upstream closed the connection", false);
+                        return;
+                      }
+                      if (self->switching_) {
+                        self->start_tunnel();  // the 101 came before this write's handler
                         return;
                       }
                       if (last) {
@@ -572,7 +585,7 @@ void ClientConnection::read_upstream() {
 
 void ClientConnection::process_response() {
   while (!closed_ && upstream_) {
-    if (client_write_pending_) return;
+    if (client_write_pending_ || switching_) return;
     if (response_ == ResponseState::none || response_ == ResponseState::done) return;
     if (up_begin_ == up_end_ && !response_parser_paused_) {
       // Everything parsed from this read goes to the client in one write (head, body and
@@ -596,6 +609,12 @@ void ClientConnection::process_response() {
         if (response_parser_.is_interim()) {
           response_interim_ = true;  // 100 Continue: we sent our own to the client
           continue;
+        }
+        if (response_parser_.head().status == 101) {
+          // The parser lets 101 through only for a WebSocket upgrade; the bytes after it
+          // are not HTTP, so parsing ends here.
+          on_switching_protocols();
+          return;
         }
         on_response_head();
         continue;
@@ -714,9 +733,10 @@ void ClientConnection::append_response_body(std::span<const char> chunk) {
 void ClientConnection::on_response_complete() {
   response_ = ResponseState::done;
   // The upstream connection goes back to the pool when both messages ended cleanly.
+  // Not after a refused upgrade: an upstream that answered it may still expect to switch.
   const bool reusable = !response_close_delimited_ && request_ == RequestState::done &&
                         response_parser_.head().keep_alive && up_begin_ == up_end_ &&
-                        !upstream_write_pending_;
+                        !upstream_write_pending_ && !websocket_upgrade_;
   if (upstream_) {
     if (reusable) {
       upstream_->idle_since_ms = steady_ms();
@@ -743,6 +763,57 @@ void ClientConnection::on_response_complete() {
     return;
   }
   flush_response(true);
+}
+
+// ---- WebSocket -------------------------------------------------------------------------
+
+void ClientConnection::on_switching_protocols() {
+  switching_ = true;
+  response_ = ResponseState::streaming;  // an upstream failure from now on just closes
+  status_ = 101;
+  http::ForwardedResponse forwarded;
+  forwarded.original = &response_parser_.head();
+  forwarded.version_name = version_->name;
+  forwarded.request_id = request_id_;
+  forwarded.websocket_upgrade = true;
+  out_head_.clear();
+  http::write_response_head(out_head_, forwarded);
+  bytes_out_ += out_head_.size();
+  // The upgrade is one request of its version, counted when the 101 arrives (a 1xx, never
+  // an error); the tunnel that follows is no request.
+  record_exchange();
+  set_deadline(worker_.options().idle_timeout);
+  // The upstream may have sent its first frames right behind its 101: they follow it.
+  out_gather_.push_back(asio::buffer(out_head_));
+  if (up_end_ > up_begin_) {
+    out_gather_.push_back(asio::buffer(up_in_.get() + up_begin_, up_end_ - up_begin_));
+  }
+  client_write_pending_ = true;
+  transport_.async_write(
+      std::span<const asio::const_buffer>(out_gather_.data(), out_gather_.size()),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+        self->client_write_pending_ = false;
+        self->out_gather_.clear();
+        if (self->closed_) return;
+        if (ec) {
+          self->close();
+          return;
+        }
+        self->start_tunnel();
+      });
+}
+
+void ClientConnection::start_tunnel() {
+  // Once both writes in flight are done: the 101's to the client, the request head's to
+  // the upstream (whose handler may come second).
+  if (closed_ || client_write_pending_ || upstream_write_pending_) return;
+  TunnelEnds ends{std::move(transport_), std::move(upstream_), std::move(in_), in_begin_, in_end_,
+                  std::move(up_in_)};
+  TunnelVersion version{route_->name, version_->name, version_->series};
+  // The tunnel owns the sockets and buffers now: this connection is over, and never
+  // touches them again.
+  closed_ = true;
+  std::make_shared<Tunnel>(worker_, std::move(ends), std::move(version))->start();
 }
 
 // ---- both ------------------------------------------------------------------------------
@@ -796,6 +867,17 @@ void ClientConnection::respond_error(int status, std::string_view message, bool 
 }
 
 void ClientConnection::finish_exchange(bool close_after) {
+  record_exchange();
+  reset_exchange();
+  if (close_after || closed_) {
+    close();
+    return;
+  }
+  set_deadline(worker_.options().idle_timeout);
+  process_input();
+}
+
+void ClientConnection::record_exchange() {
   const bool gateway_error = response_ == ResponseState::none;  // we answered ourselves
   worker_.count_request(gateway_error);
   if (version_ != nullptr || record_usage_) {
@@ -809,13 +891,6 @@ void ClientConnection::finish_exchange(bool close_after) {
       worker_.usage().record(consumer_id_, usage_series_, operation_, status_, now_us);
     }
   }
-  reset_exchange();
-  if (close_after || closed_) {
-    close();
-    return;
-  }
-  set_deadline(worker_.options().idle_timeout);
-  process_input();
 }
 
 void ClientConnection::reset_exchange() {
@@ -833,6 +908,7 @@ void ClientConnection::reset_exchange() {
   response_close_delimited_ = false;
   response_interim_ = false;
   discarding_body_ = false;
+  websocket_upgrade_ = false;
   request_id_.clear();  // the next request brings or gets its own
   if (upstream_) {
     boost::system::error_code ec;

@@ -1,6 +1,7 @@
 // Internal: one client connection and the exchanges (request → upstream → response) it
 // carries, one at a time; pipelined requests wait in the read buffer until the response
-// before them is done (RFC 9112 9.3.2).
+// before them is done (RFC 9112 9.3.2). An exchange the upstream answers with 101 (a
+// WebSocket upgrade) is its last: both connections then belong to a Tunnel.
 #pragma once
 
 #include <array>
@@ -54,12 +55,17 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void flush_response(bool exchange_done);
   void on_response_complete();
   void upstream_failed(std::string_view what, bool timeout);
+  // WebSocket: the upstream accepted the upgrade; the 101 goes out, then both connections
+  // go to a Tunnel (tunnel.h) and this connection ends.
+  void on_switching_protocols();
+  void start_tunnel();
   // Both.
   void respond_error(int status, std::string_view message, bool close_after,
                      int retry_after_seconds = 0);
   // Writes out_head_, a whole response the gateway made, then finishes the exchange.
   void send_own_response(bool close_after);
   void finish_exchange(bool close_after);
+  void record_exchange();  // metrics and usage of the exchange, once
   void reset_exchange();
   void set_deadline(core::Duration from_now);
   bool request_retryable() const;
@@ -100,6 +106,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool request_has_body_ = false;
   bool request_chunked_ = false;
   bool expect_continue_ = false;
+  bool websocket_upgrade_ = false;  // the request asks for one (RequestHead::websocket_upgrade)
+  bool switching_ = false;          // the upstream answered 101: handing over to a tunnel
   bool skip_message_ = false;
   bool response_chunked_ = false;
   bool response_close_delimited_ = false;

@@ -29,6 +29,7 @@ int usable_cpus() {
 
 struct Gateway::Impl {
   GatewayOptions options;
+  detail::TunnelDrains drains;  // before the workers, which report to it until they go
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
   std::vector<uint16_t> ports;  // by listener
@@ -129,7 +130,7 @@ core::Result<std::unique_ptr<Gateway>> Gateway::start(const GatewayOptions& opti
   auto resolved = impl->resolve(std::move(snapshot));
   impl->ports.resize(listeners.size());
   for (int i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(i, impl->options);
+    auto worker = std::make_unique<Worker>(i, impl->options, impl->drains);
     for (size_t l = 0; l < listeners.size(); ++l) {
       // The first worker may pick a free port (port 0); the others join it.
       auto port = worker->listen(listeners[l], endpoints[l]);
@@ -251,7 +252,17 @@ GatewayStats Gateway::stats() const {
   }
   for (auto& w : impl_->workers)
     s.tls_handshake_failures += w->tls_counters.failures.load(std::memory_order_relaxed);
+  for (metrics::SeriesId series = 0; series < impl_->options.max_series; ++series) {
+    uint64_t open = 0;
+    for (auto& w : impl_->workers)
+      open += w->open_tunnels(series);
+    if (open > 0) s.websocket_tunnels.emplace_back(series, open);
+  }
   return s;
+}
+
+std::vector<DrainedTunnels> Gateway::take_drained_tunnels() {
+  return impl_->drains.take();
 }
 
 void Gateway::stop(std::chrono::milliseconds grace) {

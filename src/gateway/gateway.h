@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "access/usage.h"
@@ -62,6 +63,11 @@ struct GatewayOptions {
   uint64_t max_header_bytes = 16384;
   uint64_t max_body_bytes = 10485760;
   size_t max_series = 4096;  // must match the SeriesRegistry's capacity
+  // A WebSocket tunnel without a byte either way for this long is closed.
+  core::Duration websocket_idle_timeout = std::chrono::seconds(300);
+  // Tunnels to a version that stops receiving traffic (a new snapshot in which it has no
+  // weight and is not live, after one in which it had or was) close this long after.
+  core::Duration websocket_drain = std::chrono::seconds(5);
 };
 
 struct GatewayStats {
@@ -72,6 +78,16 @@ struct GatewayStats {
   uint64_t snapshot_generation = 0;  // the oldest generation any worker still routes with
   std::vector<TlsHandshakeCount> tls_handshakes;
   uint64_t tls_handshake_failures = 0;  // refused, broken or timed out before the first request
+  // Open WebSocket tunnels by series (service × version), for the series with any open.
+  std::vector<std::pair<metrics::SeriesId, uint64_t>> websocket_tunnels;
+};
+
+// WebSocket tunnels a drain closed: their version stopped receiving traffic and they were
+// still open websocket_drain later.
+struct DrainedTunnels {
+  std::string service;
+  std::string version;
+  uint64_t closed = 0;
 };
 
 class Gateway {
@@ -111,8 +127,15 @@ class Gateway {
   std::vector<access::UsageDelta> drain_usage(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
+  // The tunnels drains closed since the last call, per version, summed over the workers;
+  // a version is reported once every tunnel its drain concerned has closed (by the drain,
+  // or by itself first). Versions whose tunnels all ended by themselves are not reported.
+  // For the event log: the gateway knows versions, not deployments.
+  std::vector<DrainedTunnels> take_drained_tunnels();
+
   // Stops accepting, lets requests in flight finish for up to `grace`, then closes
-  // everything and joins the threads.
+  // everything and joins the threads. WebSocket tunnels go last: they stay open for the
+  // whole grace period (unless they end by themselves), then close with the rest.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
   struct Impl;

@@ -80,6 +80,18 @@ class ClientTransport {
     }
   }
 
+  // Plain only: a FIN tells the client no more bytes come, and it may still send.
+  void shutdown_send() {
+    boost::system::error_code ec;
+    socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+  // TLS only: a close_notify, then the client's (or the end of its connection). Asio's
+  // TLS shutdown is whole, not half: the caller reads nothing from the client after it.
+  template <typename Handler>
+  void async_shutdown(Handler&& handler) {
+    tls_->async_shutdown(std::forward<Handler>(handler));
+  }
+
   // Closes the socket without a TLS close_notify, as a response's end is known from its
   // framing. (A close-delimited body, sent only to HTTP/1.0 clients, could then look
   // truncated to a strict client.)

@@ -4,12 +4,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <random>
 
 #include "core/clock.h"
 #include "gateway/client_connection.h"
+#include "gateway/tunnel.h"
 #include "tls/server_context.h"
 
 namespace glidepath::gateway::detail {
@@ -31,6 +33,20 @@ void set_tls_context(Listener& listener, std::shared_ptr<const tls::ServerContex
 // idle_timeout).
 constexpr size_t kMaxIdlePerUpstream = 1024;
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+
+// The series of the versions a snapshot sends traffic to, its live ones included (sorted).
+std::vector<metrics::SeriesId> routed_series(const Snapshot& snapshot) {
+  std::vector<metrics::SeriesId> routed;
+  for (const ServiceRoute& service : snapshot.services) {
+    for (uint32_t v = 0; v < service.versions.size(); ++v) {
+      if (v == service.live || service.weight_of(v) > 0)
+        routed.push_back(service.versions[v].series);
+    }
+  }
+  std::sort(routed.begin(), routed.end());
+  return routed;
+}
+
 }  // namespace
 
 int64_t steady_ms() {
@@ -51,7 +67,7 @@ int64_t steady_us() {
       .count();
 }
 
-Worker::Worker(int index, const GatewayOptions& options)
+Worker::Worker(int index, const GatewayOptions& options, TunnelDrains& drains)
     : index_(index),
       options_(options),
       // Only this worker's thread touches its sockets and timers (other threads post()),
@@ -59,6 +75,8 @@ Worker::Worker(int index, const GatewayOptions& options)
       io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       sweeper_(io_),
       recorder_(options.max_series),
+      tunnels_by_series_(new std::atomic<uint32_t>[options.max_series]()),
+      drains_(drains),
       rng_state_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32) | 1) {}
 
 Worker::~Worker() = default;
@@ -135,6 +153,8 @@ void Worker::sweep() {
     recorder_.advance(core::epoch_second(core::SystemClock().now()));
     for (auto& c : live_connections())
       c->check_deadline(now);
+    for (auto& t : live_tunnels())
+      t->check_deadline(now);
     // Idle upstream connections older than idle_timeout are closed: the upstream would
     // close them soon anyway, and a closed one would cost a failed attempt.
     const int64_t idle_ms =
@@ -144,11 +164,12 @@ void Worker::sweep() {
         return now - u->idle_since_ms > idle_ms;
       });
     }
-    if (!stopping_ || !connections_.empty()) sweep();
+    if (!stopping_ || !connections_.empty() || !tunnels_.empty()) sweep();
   });
 }
 
 void Worker::adopt(std::shared_ptr<const ResolvedSnapshot> snapshot) {
+  const std::shared_ptr<const ResolvedSnapshot> previous = std::move(snapshot_);
   // A copy per worker, so connections share a control block with their own worker only:
   // taking a reference per request never touches another core's cache line.
   snapshot_ = std::make_shared<const ResolvedSnapshot>(*snapshot);
@@ -168,7 +189,27 @@ void Worker::adopt(std::shared_ptr<const ResolvedSnapshot> snapshot) {
       if (version.series >= round_robin_.size()) round_robin_.resize(version.series + 1, 0);
     }
   }
+  if (previous && !tunnels_.empty()) drain_tunnels(*previous->routes, *snapshot_->routes);
   generation.store(snapshot_->routes->generation, std::memory_order_release);
+}
+
+void Worker::drain_tunnels(const Snapshot& before, const Snapshot& now) {
+  const std::vector<metrics::SeriesId> routed_now = routed_series(now);
+  const std::vector<metrics::SeriesId> routed_before = routed_series(before);
+  const auto in = [](const std::vector<metrics::SeriesId>& sorted, metrics::SeriesId series) {
+    return std::binary_search(sorted.begin(), sorted.end(), series);
+  };
+  const int64_t at =
+      steady_ms() +
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.websocket_drain).count();
+  for (auto& tunnel : live_tunnels()) {
+    const metrics::SeriesId series = tunnel->version().series;
+    if (in(routed_now, series)) {
+      tunnel->cancel_drain();
+    } else if (in(routed_before, series)) {
+      tunnel->drain_at(at);
+    }
+  }
 }
 
 uint32_t Worker::next_round_robin(metrics::SeriesId series) {
@@ -186,7 +227,31 @@ uint64_t Worker::random() {
 
 void Worker::remove(ClientConnection* connection) {
   connections_.erase(connection);
-  open_connections.store(connections_.size(), std::memory_order_relaxed);
+  count_open();
+}
+
+void Worker::add(Tunnel* tunnel) {
+  tunnels_.insert(tunnel);
+  count_open();
+  const metrics::SeriesId series = tunnel->version().series;
+  if (series >= options_.max_series) return;
+  auto& open = tunnels_by_series_[series];
+  open.store(open.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void Worker::tunnel_closed(metrics::SeriesId series) {
+  if (series >= options_.max_series) return;
+  auto& open = tunnels_by_series_[series];
+  open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+void Worker::remove(Tunnel* tunnel) {
+  tunnels_.erase(tunnel);
+  count_open();
+}
+
+void Worker::count_open() {
+  open_connections.store(connections_.size() + tunnels_.size(), std::memory_order_relaxed);
 }
 
 void Worker::release_upstream(std::unique_ptr<UpstreamConnection> connection) {
@@ -215,6 +280,40 @@ std::vector<std::shared_ptr<ClientConnection>> Worker::live_connections() const 
   return all;
 }
 
+std::vector<std::shared_ptr<Tunnel>> Worker::live_tunnels() const {
+  std::vector<std::shared_ptr<Tunnel>> all;
+  all.reserve(tunnels_.size());
+  for (Tunnel* t : tunnels_) {
+    if (auto alive = t->weak_from_this().lock()) all.push_back(std::move(alive));
+  }
+  return all;
+}
+
+void TunnelDrains::scheduled(const std::string& service, const std::string& version) {
+  std::lock_guard lock(mutex_);
+  ++by_version_[{service, version}].pending;
+}
+
+void TunnelDrains::ended(const std::string& service, const std::string& version, bool by_drain) {
+  std::lock_guard lock(mutex_);
+  const auto it = by_version_.find(std::pair(service, version));
+  if (it == by_version_.end() || it->second.pending == 0) return;
+  --it->second.pending;
+  if (by_drain) ++it->second.closed;
+}
+
+std::vector<DrainedTunnels> TunnelDrains::take() {
+  std::vector<DrainedTunnels> done;
+  std::lock_guard lock(mutex_);
+  std::erase_if(by_version_, [&](const auto& entry) {
+    const auto& [name, counts] = entry;
+    if (counts.pending > 0) return false;
+    if (counts.closed > 0) done.push_back({name.first, name.second, counts.closed});
+    return true;
+  });
+  return done;
+}
+
 void Worker::begin_stop() {
   stopping_ = true;
   boost::system::error_code ec;
@@ -236,6 +335,8 @@ void Worker::force_stop() {
     pool->idle.clear();
   for (auto& c : live_connections())
     c->close();
+  for (auto& t : live_tunnels())
+    t->close();
   io_.stop();
 }
 

@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "access/operations.h"
@@ -46,6 +48,11 @@ int64_t coarse_epoch_us();
 
 class Worker;
 class ClientConnection;
+class Tunnel;
+
+// Each read buffer of a client connection (its input, its upstream's input): what a
+// message is parsed from, and what a WebSocket tunnel then copies through per direction.
+inline constexpr size_t kBufferBytes = 16 * 1024;
 
 // One keep-alive connection to an upstream, owned by the exchange using it or, while
 // idle, by its pool.
@@ -83,9 +90,33 @@ struct TlsCounters {
   void count(std::string_view version, std::string_view cipher);
 };
 
+// The drains of WebSocket tunnels (a version stopped receiving traffic), counted per
+// version across the workers: each worker adds the tunnels it schedules and how each one
+// ended, and the gateway takes the versions whose drains are over. A mutex, taken only
+// when a snapshot retires a version that has tunnels open and when such a tunnel ends:
+// never on the request path.
+class TunnelDrains {
+ public:
+  void scheduled(const std::string& service, const std::string& version);
+  // A scheduled tunnel ended: `by_drain` when the drain closed it, else it closed by
+  // itself first or its version receives traffic again.
+  void ended(const std::string& service, const std::string& version, bool by_drain);
+  // The versions with no drain pending any more that closed at least one tunnel; each
+  // version's count is reported once.
+  std::vector<DrainedTunnels> take();
+
+ private:
+  struct Counts {
+    uint64_t pending = 0;
+    uint64_t closed = 0;
+  };
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, Counts> by_version_;
+};
+
 class Worker {
  public:
-  Worker(int index, const GatewayOptions& options);
+  Worker(int index, const GatewayOptions& options, TunnelDrains& drains);
   ~Worker();
 
   // Opens this worker's listening socket (SO_REUSEPORT) for `options` on `endpoint`;
@@ -96,7 +127,9 @@ class Worker {
   // ---- from other threads, through post() ----
   void adopt(std::shared_ptr<const ResolvedSnapshot> snapshot);  // on the worker's thread
   void set_tls(size_t listener, std::shared_ptr<const tls::ServerContext> context);
-  void begin_stop();  // stop accepting; idle connections close, busy ones after their exchange
+  // Stop accepting; idle connections close, busy ones after their exchange. Tunnels stay
+  // open: they close last, with force_stop at the end of the grace period.
+  void begin_stop();
   void force_stop();  // close everything; the loop ends
 
   // ---- for connections (worker thread only) ----
@@ -117,24 +150,43 @@ class Worker {
   bool stopping() const { return stopping_; }
   void add(ClientConnection* connection) {
     connections_.insert(connection);
-    open_connections.store(connections_.size(), std::memory_order_relaxed);
+    count_open();
   }
   void remove(ClientConnection* connection);
   void release_upstream(std::unique_ptr<UpstreamConnection> connection);
   void count_request(bool gateway_error);
+  // Tunnels: tracked from the 101 until they are destroyed; counted in the gauge until
+  // they close.
+  void add(Tunnel* tunnel);
+  void remove(Tunnel* tunnel);
+  void tunnel_closed(metrics::SeriesId series);
+  TunnelDrains& drains() { return drains_; }
+
+  // ---- from any thread ----
+  // The WebSocket tunnels open to a series on this worker.
+  uint64_t open_tunnels(metrics::SeriesId series) const {
+    return series < options_.max_series ? tunnels_by_series_[series].load(std::memory_order_relaxed)
+                                        : 0;
+  }
 
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> gateway_errors{0};
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> generation{0};
-  std::atomic<size_t> open_connections{0};
+  std::atomic<size_t> open_connections{0};  // client connections, tunnels included
   TlsCounters tls_counters;
 
  private:
   void accept(Listener& listener);
   void sweep();
+  void count_open();
+  // Tunnels whose version `now` stopped routing to (it was live or had weight in
+  // `before`) close websocket_drain from now; a drain is called off when its version
+  // receives traffic again.
+  void drain_tunnels(const Snapshot& before, const Snapshot& now);
   std::vector<std::shared_ptr<ClientConnection>> live_connections() const;
+  std::vector<std::shared_ptr<Tunnel>> live_tunnels() const;
 
   const int index_;
   const GatewayOptions& options_;
@@ -150,6 +202,11 @@ class Worker {
   std::vector<UpstreamPool*> pool_by_index_;
   std::vector<uint32_t> round_robin_;  // by series id
   std::unordered_set<ClientConnection*> connections_;
+  std::unordered_set<Tunnel*> tunnels_;
+  // The gauge, by series id (max_series of them): written by this worker only, read by
+  // the admin thread.
+  std::unique_ptr<std::atomic<uint32_t>[]> tunnels_by_series_;
+  TunnelDrains& drains_;
   uint64_t rng_state_;
   bool stopping_ = false;
 };

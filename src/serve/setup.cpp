@@ -42,6 +42,8 @@ gateway::GatewayOptions gateway_options(const config::Config& config, size_t max
   options.request_timeout = config.gateway.request_timeout;
   options.idle_timeout = config.gateway.idle_timeout;
   options.connect_timeout = config.gateway.connect_timeout;
+  options.websocket_idle_timeout = config.gateway.websocket_idle_timeout;
+  options.websocket_drain = config.gateway.websocket_drain;
   options.max_header_bytes = config.gateway.max_header_bytes;
   options.max_body_bytes = config.gateway.max_body_bytes;
   options.max_series = max_series;
