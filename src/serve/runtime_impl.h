@@ -57,7 +57,7 @@ struct Runtime::Impl {
 
   // Every second: the workers' counts into the history; then deployments are evaluated
   // on the second just merged, or, in a fleet, this gateway's windows go to the database
-  // and the fleet thread merges and evaluates.
+  // and the fleet thread merges and evaluates; then finished tunnel drains are recorded.
   void collect();
   // Every name the gateway may route to, resolved before the first snapshot; one that
   // does not resolve now is tried again by every refresh and answers 502 meanwhile.
@@ -69,6 +69,9 @@ struct Runtime::Impl {
   void reload_tls(bool force);
   // An event of the gateway's own (service kGatewayEventService) into the log and the feed.
   void record_gateway_event(std::string_view type, std::string message);
+  // The WebSocket tunnels drains closed since the last call, one `websocket` event per
+  // version in its service's log (and its deployment's, when one retired the version).
+  void record_drained_tunnels();
   // The deployment controller, resumed from the store on a single machine.
   core::Result<void> start_controller(const std::string& gateway_url);
   admin::AdminDeps admin_deps();

@@ -14,6 +14,7 @@ void Runtime::Impl::collect() {
   } else {
     controller->tick();
   }
+  record_drained_tunnels();
 }
 
 void Runtime::Impl::learn_names(std::span<const deploy::ServiceState> states) {
@@ -46,6 +47,30 @@ void Runtime::Impl::record_gateway_event(std::string_view type, std::string mess
   }
   if (api)
     api->publish_event(store::EventRecord{*id, std::string(kGatewayEventService), "", event});
+}
+
+void Runtime::Impl::record_drained_tunnels() {
+  for (const gateway::DrainedTunnels& drained : gateway->take_drained_tunnels()) {
+    // Read after the drain (seconds after the change): the deployment that made it is in
+    // the store by then, finished.
+    store::DeploymentFilter newest;
+    newest.service = drained.service;
+    newest.limit = 1;
+    auto latest = store->list_deployments(newest);
+    const deploy::Deployment* deployment =
+        latest && !latest->empty() ? &latest->front().deployment : nullptr;
+    const TunnelDrainEvent recorded = tunnel_drain_event(drained, deployment, clock.now());
+    auto id = store->append_event(drained.service, recorded.deployment_id, recorded.event);
+    if (!id) {
+      fmt::print(stderr, "warning: recording that {}: {}\n", recorded.event.message,
+                 id.error().message);
+      continue;
+    }
+    if (api) {
+      api->publish_event(
+          store::EventRecord{*id, drained.service, recorded.deployment_id, recorded.event});
+    }
+  }
 }
 
 core::Result<void> Runtime::Impl::start_controller(const std::string& gateway_url) {

@@ -71,4 +71,31 @@ std::vector<core::HostPort> known_upstreams(const config::Config& config,
   return upstreams;
 }
 
+TunnelDrainEvent tunnel_drain_event(const gateway::DrainedTunnels& drained,
+                                    const deploy::Deployment* latest, core::TimePoint now) {
+  using deploy::DeploymentState;
+  const std::string tunnels =
+      fmt::format("closed {} WebSocket tunnel{} to {} {}", drained.closed,
+                  drained.closed == 1 ? "" : "s", drained.service, drained.version);
+  TunnelDrainEvent out;
+  out.event.time = now;
+  out.event.type = "websocket";
+  const bool rolled_away =
+      latest != nullptr && latest->spec.to_version == drained.version &&
+      (latest->state == DeploymentState::rolling_back ||
+       latest->state == DeploymentState::rolled_back || latest->state == DeploymentState::failed);
+  const bool replaced = latest != nullptr && latest->spec.from_version == drained.version &&
+                        latest->state == DeploymentState::succeeded;
+  if (rolled_away) {
+    out.deployment_id = latest->id;
+    out.event.message = tunnels + " after the rollback";
+  } else if (replaced) {
+    out.deployment_id = latest->id;
+    out.event.message = fmt::format("{} after {} became live", tunnels, latest->spec.to_version);
+  } else {
+    out.event.message = tunnels + ", which no longer receives traffic";
+  }
+  return out;
+}
+
 }  // namespace glidepath::serve
