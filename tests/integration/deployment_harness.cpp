@@ -27,10 +27,11 @@ using Clock = std::chrono::steady_clock;
 
 // ---- ServeProcess -------------------------------------------------------------------------
 
-ServeProcess::ServeProcess(std::string services_yaml, std::string token)
+ServeProcess::ServeProcess(std::string services_yaml, std::string token,
+                           const std::string& gateway_yaml)
     : token_(std::move(token)) {
   std::ostringstream config;
-  config << "gateway:\n  listen: 127.0.0.1:0\n  workers: 2\n";
+  config << "gateway:\n  listen: 127.0.0.1:0\n  workers: 2\n" << gateway_yaml;
   config << "admin:\n  listen: 127.0.0.1:0\n";
   if (!token_.empty()) config << "  token: " << token_ << "\n";
   config << "store: sqlite:" << dir_.path() << "/glidepath.db\n";

@@ -47,8 +47,10 @@ AdminReply admin_request(uint16_t port, const std::string& method, const std::st
 class ServeProcess {
  public:
   // `services_yaml`: the list under `services:` ("  - name: ..."). `token`: the admin
-  // API's bearer token, if any.
-  explicit ServeProcess(std::string services_yaml, std::string token = "");
+  // API's bearer token, if any. `gateway_yaml`: more lines of the gateway section, each
+  // indented by 2.
+  explicit ServeProcess(std::string services_yaml, std::string token = "",
+                        const std::string& gateway_yaml = "");
   ~ServeProcess();  // stop() when still running
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;

@@ -98,6 +98,10 @@ std::string gateway_config(const std::string& services_yaml, const GatewaySettin
   if (!s.idle_timeout.empty()) out << "  idle_timeout: " << s.idle_timeout << "\n";
   if (s.max_header_bytes != 0) out << "  max_header_bytes: " << s.max_header_bytes << "\n";
   if (s.max_body_bytes != 0) out << "  max_body_bytes: " << s.max_body_bytes << "\n";
+  if (!s.websocket_idle_timeout.empty()) {
+    out << "  websocket_idle_timeout: " << s.websocket_idle_timeout << "\n";
+  }
+  if (!s.websocket_drain.empty()) out << "  websocket_drain: " << s.websocket_drain << "\n";
   out << s.more_yaml;
   out << "admin:\n  listen: 127.0.0.1:0\n";
   out << "store: sqlite:" << store_path << "\n";

@@ -74,6 +74,8 @@ struct GatewaySettings {
   std::string idle_timeout;
   std::uint64_t max_header_bytes = 0;
   std::uint64_t max_body_bytes = 0;
+  std::string websocket_idle_timeout;
+  std::string websocket_drain;
   // More of the gateway section, as written (each line indented two spaces), e.g. a `tls:`
   // block or `listeners:`. Listeners should listen on 127.0.0.1:0.
   std::string more_yaml;
