@@ -130,11 +130,23 @@ std::vector<HostileCase> hostile_cases() {
        431},
       // ---- tunnels ----
       {"CONNECT", "CONNECT gw.test:443 HTTP/1.1\r\nHost: gw.test:443\r\n\r\n" + kSmuggled, 501},
-      {"Upgrade to websocket",
-       "GET /orders/ws HTTP/1.1\r\nHost: gw.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" +
+      {"Upgrade to a protocol other than websocket",
+       "GET /orders/ws HTTP/1.1\r\nHost: gw.test\r\nConnection: Upgrade\r\nUpgrade: irc/6.9\r\n"
+       "\r\n" +
            kSmuggled,
        501},
+      // A WebSocket upgrade with a body: HTTP here, frames upstream once it switched.
+      {"WebSocket upgrade with a body",
+       "GET /orders/ws HTTP/1.1\r\nHost: gw.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+       "Content-Length: " +
+           std::to_string(kSmuggled.size()) + "\r\n\r\n" + kSmuggled,
+       400},
+      {"WebSocket upgrade with POST",
+       "POST /orders/ws HTTP/1.1\r\nHost: gw.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" +
+           kSmuggled,
+       400},
   };
 }
 
