@@ -23,10 +23,21 @@ std::string lower(std::string text) {
 // "*." wildcard label.
 bool valid_host_pattern(std::string_view host) {
   if (host.starts_with("*.")) host.remove_prefix(2);
-  if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.') return false;
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.';
-  });
+  if (host.empty() || host.size() > 253) return false;
+  // Labels of 1 to 63 letters, digits and '-' (RFC 1035 2.3.4), so no empty one: "a..b",
+  // ".a" and "a." are refused.
+  size_t label = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-') {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+  }
+  return label != 0;
 }
 
 std::optional<TlsCertificate> read_certificate(Reader& reader, const YAML::Node& node,

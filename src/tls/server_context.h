@@ -30,7 +30,7 @@ namespace glidepath::tls {
 
 struct CertificateInfo {
   std::string cert_file;
-  std::string subject;             // "CN=api.example.com"
+  std::string subject;             // OpenSSL's one-line form: "/CN=api.example.com"
   std::vector<std::string> hosts;  // the names SNI matches: configured, else the cert's own
   core::TimePoint not_after{};
   std::string key_type;  // "EC P-256", "RSA 2048"

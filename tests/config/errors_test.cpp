@@ -431,6 +431,16 @@ INSTANTIATE_TEST_SUITE_P(
                   top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
                       "        key: a.key\n        hosts: [\"*.*.example.com\"]  # <-\n"),
                   "gateway.tls.certificates[0].hosts[0]", "is not a server name"},
+        ErrorCase{"HostWithAnEmptyLabel",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
+                      "        key: a.key\n        hosts: [\"api..example.com\"]  # <-\n"),
+                  "gateway.tls.certificates[0].hosts[0]",
+                  "'api..example.com' is not a server name"},
+        ErrorCase{"HostWithALabelOver63",
+                  top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
+                      "        key: a.key\n        hosts: [\"" +
+                      std::string(64, 'a') + ".example.com\"]  # <-\n"),
+                  "gateway.tls.certificates[0].hosts[0]", "is not a server name"},
         ErrorCase{"HostEndingInADot",
                   top("gateway:\n  tls:\n    certificates:\n      - cert: a.crt\n"
                       "        key: a.key\n        hosts: [example.com.]  # <-\n"),
