@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "http/message.h"
+#include "tls/asio_context.h"
 #include "tls/server_context.h"
 
 namespace glidepath::admin {
@@ -379,10 +380,7 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::ssl::context> ssl;
 
   void set_tls(std::shared_ptr<const tls::ServerContext> context) {
-    // Asio's context frees the SSL_CTX it wraps: it gets a reference of its own.
-    SSL_CTX* handle = context->handshake_context();
-    SSL_CTX_up_ref(handle);
-    ssl = std::make_unique<asio::ssl::context>(handle);
+    ssl = tls::asio_context(*context);
     tls = std::move(context);
   }
 

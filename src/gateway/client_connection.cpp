@@ -16,6 +16,7 @@ namespace {
 const core::SystemClock kWallClock;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+const asio::const_buffer kContinueBuffer = asio::buffer(kContinue);
 
 http::ParserLimits request_limits(const GatewayOptions& o) {
   return http::ParserLimits{static_cast<size_t>(o.max_header_bytes), o.max_body_bytes};
@@ -58,13 +59,11 @@ size_t chunk_header(std::array<char, 24>& out, size_t size) {
   return static_cast<size_t>(end + 2 - out.data());
 }
 
-}  // namespace
-
-namespace {
 ClientTransport transport_for(tcp::socket socket, const Listener& listener) {
   if (listener.tls) return ClientTransport(std::move(socket), *listener.ssl, listener.tls);
   return ClientTransport(std::move(socket));
 }
+
 }  // namespace
 
 ClientConnection::ClientConnection(Worker& worker, tcp::socket socket, const Listener& listener)
@@ -439,7 +438,6 @@ void ClientConnection::on_upstream_ready() {
     // RFC 9110 10.1.1: we are about to read the body, so tell the client to send it. The
     // upstream never sees Expect (the serializer drops it); it gets the body directly.
     client_write_pending_ = true;
-    static const asio::const_buffer kContinueBuffer = asio::buffer(kContinue);
     transport_.async_write(
         std::span<const asio::const_buffer>(&kContinueBuffer, 1),
         [self = shared_from_this()](const boost::system::error_code& ec, size_t) {

@@ -1,6 +1,5 @@
 #include "gateway/worker.h"
 
-#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -12,18 +11,15 @@
 #include "core/clock.h"
 #include "gateway/client_connection.h"
 #include "gateway/tunnel.h"
+#include "tls/asio_context.h"
 #include "tls/server_context.h"
 
 namespace glidepath::gateway::detail {
 
 namespace {
 
-// Asio's context takes ownership of the SSL_CTX it wraps (and frees it when it goes), so it
-// gets a reference of its own; the ServerContext keeps the other.
 void set_tls_context(Listener& listener, std::shared_ptr<const tls::ServerContext> context) {
-  SSL_CTX* handle = context->handshake_context();
-  SSL_CTX_up_ref(handle);
-  listener.ssl = std::make_unique<asio::ssl::context>(handle);
+  listener.ssl = tls::asio_context(*context);
   listener.tls = std::move(context);
 }
 
@@ -270,23 +266,25 @@ void Worker::count_request(bool gateway_error) {
   }
 }
 
-std::vector<std::shared_ptr<ClientConnection>> Worker::live_connections() const {
-  // Taken first and held: acting on a connection may close it and so change the set.
-  std::vector<std::shared_ptr<ClientConnection>> all;
-  all.reserve(connections_.size());
-  for (ClientConnection* c : connections_) {
-    if (auto alive = c->weak_from_this().lock()) all.push_back(std::move(alive));
+namespace {
+// Taken first and held: acting on one may close it and so change the set.
+template <typename T>
+std::vector<std::shared_ptr<T>> live(const std::unordered_set<T*>& owners) {
+  std::vector<std::shared_ptr<T>> all;
+  all.reserve(owners.size());
+  for (T* owner : owners) {
+    if (auto alive = owner->weak_from_this().lock()) all.push_back(std::move(alive));
   }
   return all;
 }
+}  // namespace
+
+std::vector<std::shared_ptr<ClientConnection>> Worker::live_connections() const {
+  return live(connections_);
+}
 
 std::vector<std::shared_ptr<Tunnel>> Worker::live_tunnels() const {
-  std::vector<std::shared_ptr<Tunnel>> all;
-  all.reserve(tunnels_.size());
-  for (Tunnel* t : tunnels_) {
-    if (auto alive = t->weak_from_this().lock()) all.push_back(std::move(alive));
-  }
-  return all;
+  return live(tunnels_);
 }
 
 void TunnelDrains::scheduled(const std::string& service, const std::string& version) {
