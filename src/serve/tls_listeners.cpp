@@ -45,6 +45,7 @@ core::Result<void> TlsListeners::load_admin(const config::Config& config,
 
 std::vector<std::string> TlsListeners::check(bool force, gateway::Gateway* gateway,
                                              admin::HttpServer* admin, core::TimePoint now) {
+  std::lock_guard lock(mutex_);
   std::vector<std::string> reported;
   for (Entry& entry : reloaders_) {
     tls::Reloader::Outcome outcome = entry.reloader->check(force, now);
@@ -65,6 +66,7 @@ std::vector<std::string> TlsListeners::check(bool force, gateway::Gateway* gatew
 }
 
 std::vector<tls::Reloader::Status> TlsListeners::status() const {
+  std::lock_guard lock(mutex_);
   std::vector<tls::Reloader::Status> out;
   out.reserve(reloaders_.size());
   for (const Entry& entry : reloaders_)

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ class TlsListeners {
   std::vector<std::string> check(bool force, gateway::Gateway* gateway, admin::HttpServer* admin,
                                  core::TimePoint now);
 
+  // What is in force: a reload in progress shows once every listener has its new context
+  // (check() and status() take one lock), so /healthz never names a certificate that new
+  // handshakes do not get yet.
   std::vector<tls::Reloader::Status> status() const;
 
  private:
@@ -55,6 +59,7 @@ class TlsListeners {
     std::unique_ptr<tls::Reloader> reloader;
   };
   std::vector<Entry> reloaders_;
+  mutable std::mutex mutex_;  // check() against status(); never on the request path
 };
 
 }  // namespace glidepath::serve
